@@ -1,0 +1,9 @@
+"""lightning_gans: GANs for PyTorch Lightning that tell you when they collapse, and how to fix it."""
+
+from lightning_gans.gan import GAN
+from lightning_gans.guard import GANDivergenceError
+from lightning_gans.strategies import gan_ddp_strategy
+from lightning_gans.variants import DCGAN, LSGAN, WGAN, WGANGP, ConditionalGAN, PacGAN
+
+__all__ = ["GAN", "DCGAN", "LSGAN", "WGAN", "WGANGP", "ConditionalGAN", "PacGAN", "GANDivergenceError", "gan_ddp_strategy"]
+__version__ = "0.1.0"

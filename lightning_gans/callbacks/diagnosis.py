@@ -1,0 +1,358 @@
+"""Turning health signals into a diagnosis: thresholds, the rules, and the remedies this library offers.
+
+:class:`HealthRules` sees one dictionary of signals per check (see :class:`~lightning_gans.callbacks.GANHealthMonitor`
+for how they are measured) and reports a failure only when its evidence persists for ``patience`` consecutive
+checks after the warm-up. :func:`remedies_for` lists the fixes, tailored to the settings a module already uses.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import asdict, dataclass, field
+
+from torch import nn
+
+VANISHING_GRADIENTS = "vanishing_gradients"
+MODE_COLLAPSE = "mode_collapse"
+KINDS = (VANISHING_GRADIENTS, MODE_COLLAPSE)
+TITLES = {
+    VANISHING_GRADIENTS: "vanishing gradients (the discriminator wins, the generator learns nothing)",
+    MODE_COLLAPSE: "mode collapse (the generator covers few modes of the data)",
+}
+# Losses whose discriminator output passes through a sigmoid: only for them is a saturated sigmoid a problem.
+SIGMOID_LOSSES = ("minimax", "non_saturating")
+
+
+class GANHealthWarning(UserWarning):
+    """Warning category of a health diagnosis; filter it like any warning.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("mode collapse", GANHealthWarning)
+    >>> caught[0].category.__name__
+    'GANHealthWarning'
+    """
+
+
+@dataclass
+class Diagnosis:
+    """One diagnosed failure: ``kind`` (``"mode_collapse"`` or ``"vanishing_gradients"``), the generator ``step``
+    of the check that confirmed it, ``first_step`` where the evidence began, ``evidence`` (signal -> value at
+    ``step``), the human-readable ``reasons``, ``remedies`` and the full warning ``message``.
+
+    >>> Diagnosis("mode_collapse", step=900, first_step=700, evidence={"diversity_ratio": 0.01}).to_dict()["kind"]
+    'mode_collapse'
+    """
+
+    kind: str
+    step: int
+    first_step: int
+    evidence: dict[str, float]
+    reasons: list[str] = field(default_factory=list)
+    remedies: list[str] = field(default_factory=list)
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain-data form (for checkpoints and benchmark reports)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class HealthThresholds:
+    """The documented, configurable thresholds of the diagnosis rules (names match ``GANHealthMonitor``'s).
+
+    >>> HealthThresholds(patience=5).diversity_threshold
+    0.2
+    >>> HealthThresholds(drop_fraction=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: drop_fraction must be a number in (0, 1), got 1.5
+    """
+
+    warmup_steps: int = 500
+    patience: int = 3
+    reference_checks: int = 3
+    grad_ratio_threshold: float = 0.01
+    saturation_prob: float = 0.02
+    saturation_logit_gap: float = 10.0
+    d_loss_eps: float = 0.1
+    g_loss_plateau_tol: float = 0.05
+    diversity_threshold: float = 0.2
+    drop_fraction: float = 0.5
+    entropy_ratio_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name, low in (("warmup_steps", 0), ("patience", 1), ("reference_checks", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        unit = ("grad_ratio_threshold", "diversity_threshold", "drop_fraction", "entropy_ratio_threshold")
+        for name in unit:
+            _check_number(name, getattr(self, name), 0.0, 1.0)
+        _check_number("saturation_prob", self.saturation_prob, 0.0, 0.5)
+        for name in ("saturation_logit_gap", "d_loss_eps", "g_loss_plateau_tol"):
+            _check_number(name, getattr(self, name), 0.0, float("inf"))
+
+
+def _check_number(name: str, value: object, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
+        interval = f"({low:g}, {high:g})" if high != float("inf") else f"> {low:g}"
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+
+
+@dataclass
+class Finding:
+    """A failure the rules just confirmed (the monitor adds remedies and the message)."""
+
+    kind: str
+    step: int
+    first_step: int
+    evidence: dict[str, float]
+    reasons: list[str]
+
+
+class HealthRules:
+    """The diagnosis rules, fed one check at a time by :meth:`update`.
+
+    Vanishing gradients, at a check, when either
+      * the generator's gradient norm is below ``grad_ratio_threshold`` x its early reference (the median of the
+        first ``reference_checks`` checks after warm-up), or
+      * the discriminator is saturated - mean ``sigmoid(D(real)) > 1 - saturation_prob`` and mean
+        ``sigmoid(D(fake)) < saturation_prob``, or a real-fake logit gap above ``saturation_logit_gap`` - while the
+        discriminator loss is near 0 (``|loss_d| <= d_loss_eps``) and the generator loss is flat over the last
+        ``patience`` checks (spread <= ``g_loss_plateau_tol`` x max(1, |mean|)); a loss that is not logged does not
+        veto. Only for sigmoid losses (``saturation_route=True``; a Wasserstein critic's logits are not
+        probabilities).
+
+    Mode collapse, at a check, when the pixel or feature diversity ratio (fake spread / real spread) is below
+    ``diversity_threshold``, when the class entropy of fakes is below ``entropy_ratio_threshold`` x that of real
+    data, or when a diversity ratio (capped at 1), the class entropy or the modes seen fall below
+    ``drop_fraction`` x their running maximum since the warm-up (a sudden drop).
+
+    A failure is confirmed once its evidence is present at ``patience`` consecutive checks after ``warmup_steps``,
+    and only once per kind.
+
+    >>> rules = HealthRules(HealthThresholds(warmup_steps=0, patience=2))
+    >>> rules.update(100, {"diversity_ratio": 0.9})
+    []
+    >>> rules.update(200, {"diversity_ratio": 0.05})
+    []
+    >>> [f.kind for f in rules.update(300, {"diversity_ratio": 0.04})]
+    ['mode_collapse']
+    """
+
+    def __init__(self, thresholds: HealthThresholds, saturation_route: bool = True) -> None:
+        self.thresholds = thresholds
+        self.saturation_route = saturation_route
+        self.g_grad_reference: float | None = None
+        self._reference_samples: list[float] = []
+        self._running_max: dict[str, float] = {}
+        self._g_loss_history: deque[float] = deque(maxlen=thresholds.patience)
+        self._streaks: dict[str, list[tuple[int, list[str]]]] = {kind: [] for kind in KINDS}
+        self.diagnosed: set[str] = set()
+
+    def update(self, step: int, signals: dict[str, float]) -> list[Finding]:
+        """Feed the signals of the check at generator ``step``; return the failures confirmed by this check."""
+        t = self.thresholds
+        if step <= t.warmup_steps:
+            return []
+        signals = dict(signals)
+        reasons = {VANISHING_GRADIENTS: self._vanishing_reasons(signals), MODE_COLLAPSE: self._collapse_reasons(signals)}
+        findings = []
+        for kind, found in reasons.items():
+            streak = self._streaks[kind]
+            if not found:
+                streak.clear()
+                continue
+            streak.append((step, found))
+            if len(streak) >= t.patience and kind not in self.diagnosed:
+                self.diagnosed.add(kind)
+                findings.append(Finding(kind, step, streak[0][0], signals, found))
+        return findings
+
+    def _vanishing_reasons(self, s: dict[str, float]) -> list[str]:
+        t, reasons = self.thresholds, []
+        g = s.get("g_grad_norm")
+        if g is not None and len(self._reference_samples) < t.reference_checks:
+            self._reference_samples.append(g)
+            if len(self._reference_samples) == t.reference_checks:
+                self.g_grad_reference = statistics.median(self._reference_samples)
+        if g is not None and self.g_grad_reference:
+            s["g_grad_ratio"] = ratio = g / self.g_grad_reference
+            if ratio < t.grad_ratio_threshold:
+                reasons.append(
+                    f"generator gradient norm {g:.3g} is {ratio:.2g}x its early reference {self.g_grad_reference:.3g}"
+                    f" (threshold {t.grad_ratio_threshold:g}x)"
+                )
+        loss_g = s.get("loss_g")
+        if loss_g is not None:
+            self._g_loss_history.append(loss_g)
+        p_real, p_fake, gap = s.get("d_real_prob"), s.get("d_fake_prob"), s.get("d_real_fake_gap")
+        if not self.saturation_route or p_real is None or p_fake is None or gap is None:
+            return reasons
+        saturated = (p_real > 1 - t.saturation_prob and p_fake < t.saturation_prob) or gap > t.saturation_logit_gap
+        loss_d = s.get("loss_d")
+        d_wins = loss_d is None or abs(loss_d) <= t.d_loss_eps
+        history = self._g_loss_history
+        flat = loss_g is None or (
+            len(history) == history.maxlen
+            and max(history) - min(history) <= t.g_loss_plateau_tol * max(1.0, abs(statistics.fmean(history)))
+        )
+        if saturated and d_wins and flat:
+            text = (
+                f"the discriminator is saturated: mean sigmoid(D(real)) = {p_real:.4f}, mean sigmoid(D(fake)) = "
+                f"{p_fake:.4g}, real-fake logit gap {gap:.3g}"
+            )
+            if loss_d is not None:
+                text += f"; loss/d = {loss_d:.3g} (near 0)"
+            if loss_g is not None:
+                text += f"; loss/g flat at {loss_g:.3g}"
+            reasons.append(text)
+        return reasons
+
+    def _collapse_reasons(self, s: dict[str, float]) -> list[str]:
+        t, reasons = self.thresholds, []
+        for key, label in (("diversity_ratio", "pixel"), ("feature_diversity_ratio", "feature")):
+            value = s.get(key)
+            if value is None:
+                continue
+            if value < t.diversity_threshold:
+                reasons.append(
+                    f"{label}-space diversity ratio {value:.3g} < {t.diversity_threshold:g}: fixed-noise fakes are "
+                    f"{1 / max(value, 1e-12):.3g}x closer to each other than real samples are"
+                )
+            # Capped at 1: a generator that starts wider than the data and then tightens is not collapsing.
+            self._check_drop(key, min(value, 1.0), f"{label}-space diversity ratio", reasons)
+        entropy, real_entropy = s.get("class_entropy"), s.get("real_class_entropy")
+        if entropy is not None and real_entropy:
+            if entropy < t.entropy_ratio_threshold * real_entropy:
+                reasons.append(
+                    f"class entropy of fakes {entropy:.3g} nats < {t.entropy_ratio_threshold:g} x real data's "
+                    f"{real_entropy:.3g} nats"
+                )
+        for key, label in (("class_entropy", "class entropy"), ("modes_seen", "modes seen")):
+            if s.get(key) is not None:
+                self._check_drop(key, s[key], label, reasons)
+        return reasons
+
+    def _check_drop(self, key: str, value: float, label: str, reasons: list[str]) -> None:
+        best = self._running_max.get(key)
+        if best is not None and value < self.thresholds.drop_fraction * best:
+            reasons.append(f"{label} dropped to {value:.3g} from its best {best:.3g} (< {self.thresholds.drop_fraction:g}x)")
+        self._running_max[key] = value if best is None else max(best, value)
+
+    def state_dict(self) -> dict:
+        """Plain-data state (references, running maxima, streaks), so a resumed run keeps its memory."""
+        return {
+            "reference_samples": list(self._reference_samples),
+            "g_grad_reference": self.g_grad_reference,
+            "running_max": dict(self._running_max),
+            "g_loss_history": list(self._g_loss_history),
+            "streaks": {kind: [list(item) for item in streak] for kind, streak in self._streaks.items()},
+            "diagnosed": sorted(self.diagnosed),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self._reference_samples = list(state["reference_samples"])
+        self.g_grad_reference = state["g_grad_reference"]
+        self._running_max = dict(state["running_max"])
+        self._g_loss_history = deque(state["g_loss_history"], maxlen=self.thresholds.patience)
+        self._streaks = {kind: [(int(step), list(r)) for step, r in state["streaks"].get(kind, [])] for kind in KINDS}
+        self.diagnosed = set(state["diagnosed"])
+
+
+def module_settings(pl_module: nn.Module) -> dict:
+    """What a module already does against the two failures, read from its hyperparameters and networks.
+
+    Keys: the hyperparameters ``loss``, ``pack``, ``augment``, ``ema_decay``, ``gp_weight``, ``r1_weight``,
+    ``instance_noise``, ``label_smoothing``, ``lr_g``, ``lr_d`` (``None`` when not readable), plus
+    ``spectral_norm`` and ``minibatch_layer`` (found in the discriminator) and ``pack`` from it when set there.
+
+    >>> module_settings(nn.Module())["loss"] is None
+    True
+    """
+    hparams = getattr(pl_module, "hparams", None)
+    get = hparams.get if hasattr(hparams, "get") else (lambda _key: None)
+    keys = ("loss", "pack", "augment", "ema_decay", "gp_weight", "r1_weight", "instance_noise", "label_smoothing", "lr_g", "lr_d")
+    settings = {key: get(key) for key in keys}
+    if not isinstance(settings["loss"], str):
+        settings["loss"] = None  # a custom loss callable: nothing to tailor to
+    d = getattr(pl_module, "discriminator", None)
+    modules = list(d.modules()) if isinstance(d, nn.Module) else []
+    settings["spectral_norm"] = any(
+        "weight" in getattr(m, "parametrizations", {}) or hasattr(m, "weight_orig") for m in modules
+    )
+    settings["minibatch_layer"] = any(type(m).__name__ in ("MinibatchStdDev", "MinibatchDiscrimination") for m in modules)
+    if settings["pack"] is None and d is not None:
+        settings["pack"] = getattr(d, "pack", None)
+    return settings
+
+
+def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
+    """Remedies from this library for ``kind``, most relevant first, skipping what ``settings`` already use.
+
+    >>> remedies_for("vanishing_gradients", {"loss": "minimax"})[0].startswith("you train with loss='minimax'")
+    True
+    >>> any("pack=" in r for r in remedies_for("mode_collapse", {"pack": 4}))
+    False
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    s, out = settings, []
+    loss, wgan_gp = s.get("loss"), s.get("loss") == "wasserstein" and bool(s.get("gp_weight"))
+    if kind == VANISHING_GRADIENTS:
+        if loss == "minimax":
+            out.append(
+                "you train with loss='minimax', whose generator gradient -sigmoid(D(G(z))) vanishes once D rejects "
+                "the fakes: switch to loss='non_saturating' (or 'hinge' / 'least_squares')"
+            )
+        if not wgan_gp:
+            out.append("use WGANGP (loss='wasserstein', gp_weight=10, n_critic=5): a Wasserstein critic does not saturate")
+        if not s.get("r1_weight") and not s.get("gp_weight"):
+            out.append("add the R1 penalty on real data (r1_weight=10; r1_interval=16 for lazy R1)")
+        lrs = f" (now lr_d={s['lr_d']:g}, lr_g={s['lr_g']:g})" if s.get("lr_d") and s.get("lr_g") else ""
+        out.append(f"slow the discriminator down: lower lr_d relative to lr_g{lrs}")
+        if not s.get("spectral_norm"):
+            out.append("spectral_norm=True in the discriminator (MLPDiscriminator / DCGANDiscriminator)")
+        if not s.get("instance_noise"):
+            out.append("instance_noise=0.1 with instance_noise_steps=<about half the run> (annealed noise on D's inputs)")
+        if not s.get("label_smoothing"):
+            out.append("one-sided label smoothing: label_smoothing=0.1")
+        if images:
+            out.append("the residual nets of WGAN-GP/SNGAN: lightning_gans.nets.resnet.ResNetGenerator / ResNetDiscriminator")
+        return out
+    if s.get("pack") in (None, 1):
+        out.append("pack=2..4 (PacGAN): the discriminator judges several samples jointly and sees missing variety")
+    if not s.get("minibatch_layer"):
+        out.append(
+            "a minibatch layer in the discriminator: minibatch_stddev=True (MinibatchStdDev, Karras et al.) or "
+            "lightning_gans.nets.layers.MinibatchDiscrimination (Salimans et al.)"
+        )
+    if images and not s.get("augment"):
+        out.append("augment='color,translation,cutout' (DiffAugment on real and fake alike)")
+    if not wgan_gp:
+        out.append("use WGANGP (loss='wasserstein', gp_weight=10, n_critic=5)")
+    if loss == "minimax":
+        out.append("switch loss='minimax' to loss='non_saturating'")
+    if not s.get("ema_decay"):
+        out.append("ema_decay=0.999: sample from a moving average of the generator, which damps mode hopping")
+    return out
+
+
+def format_message(finding: Finding, remedies: list[str], global_step: int | None = None) -> str:
+    """The warning text: failure, evidence with figures and steps, numbered remedies.
+
+    >>> f = Finding("mode_collapse", 900, 700, {"diversity_ratio": 0.01}, ["diversity ratio 0.01 < 0.2"])
+    >>> print(format_message(f, ["pack=2..4 (PacGAN)"]).splitlines()[0])
+    GANHealthMonitor: mode collapse (the generator covers few modes of the data) at generator step 900.
+    """
+    where = f"generator step {finding.step}" + (f" (global step {global_step})" if global_step is not None else "")
+    lines = [f"GANHealthMonitor: {TITLES[finding.kind]} at {where}."]
+    lines.append(f"Evidence, sustained since generator step {finding.first_step}:")
+    lines += [f"  - {reason}" for reason in finding.reasons]
+    lines.append("Remedies in lightning_gans:")
+    lines += [f"  {i}. {remedy}" for i, remedy in enumerate(remedies, 1)]
+    return "\n".join(lines)
