@@ -196,9 +196,9 @@ class HealthRules:
         loss_d = s.get("loss_d")
         d_wins = loss_d is None or abs(loss_d) <= t.d_loss_eps
         history = self._g_loss_history
-        flat = loss_g is None or (
-            len(history) == history.maxlen
-            and max(history) - min(history) <= t.g_loss_plateau_tol * max(1.0, abs(statistics.fmean(history)))
+        # Judged once `patience` values exist, i.e. over the whole streak at the check that would confirm it.
+        flat = loss_g is None or len(history) < t.patience or (
+            max(history) - min(history) <= t.g_loss_plateau_tol * max(1.0, abs(statistics.fmean(history)))
         )
         if saturated and d_wins and flat:
             text = (
@@ -207,8 +207,10 @@ class HealthRules:
             )
             if loss_d is not None:
                 text += f"; loss/d = {loss_d:.3g} (near 0)"
-            if loss_g is not None:
-                text += f"; loss/g flat at {loss_g:.3g}"
+            if g is not None:
+                text += f"; generator gradient norm {g:.3g}"
+            if loss_g is not None and len(history) == t.patience:
+                text += f"; loss/g flat at {loss_g:.3g} over the last {t.patience} checks"
             reasons.append(text)
         return reasons
 
@@ -219,10 +221,8 @@ class HealthRules:
             if value is None:
                 continue
             if value < t.diversity_threshold:
-                reasons.append(
-                    f"{label}-space diversity ratio {value:.3g} < {t.diversity_threshold:g}: fixed-noise fakes are "
-                    f"{1 / max(value, 1e-12):.3g}x closer to each other than real samples are"
-                )
+                closer = "(nearly) identical" if value < 1e-3 else f"{1 / value:.3g}x closer to each other than real samples are"
+                reasons.append(f"{label}-space diversity ratio {value:.3g} < {t.diversity_threshold:g}: the fixed-noise fakes are {closer}")
             # Capped at 1: a generator that starts wider than the data and then tightens is not collapsing.
             self._check_drop(key, min(value, 1.0), f"{label}-space diversity ratio", reasons)
         entropy, real_entropy = s.get("class_entropy"), s.get("real_class_entropy")
@@ -310,7 +310,7 @@ def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
                 "the fakes: switch to loss='non_saturating' (or 'hinge' / 'least_squares')"
             )
         if not wgan_gp:
-            out.append("use WGANGP (loss='wasserstein', gp_weight=10, n_critic=5): a Wasserstein critic does not saturate")
+            out.append("the WGANGP variant (loss='wasserstein', gp_weight=10, n_critic=5): a Wasserstein critic does not saturate")
         if not s.get("r1_weight") and not s.get("gp_weight"):
             out.append("add the R1 penalty on real data (r1_weight=10; r1_interval=16 for lazy R1)")
         lrs = f" (now lr_d={s['lr_d']:g}, lr_g={s['lr_g']:g})" if s.get("lr_d") and s.get("lr_g") else ""
@@ -334,7 +334,7 @@ def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
     if images and not s.get("augment"):
         out.append("augment='color,translation,cutout' (DiffAugment on real and fake alike)")
     if not wgan_gp:
-        out.append("use WGANGP (loss='wasserstein', gp_weight=10, n_critic=5)")
+        out.append("the WGANGP variant (loss='wasserstein', gp_weight=10, n_critic=5)")
     if loss == "minimax":
         out.append("switch loss='minimax' to loss='non_saturating'")
     if not s.get("ema_decay"):

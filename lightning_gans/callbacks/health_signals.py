@@ -36,11 +36,14 @@ def mean_pairwise_distance(x: Tensor) -> Tensor:
         raise TypeError(f"x must be a Tensor of shape (N, ...), got {type(x).__name__}")
     if x.ndim < 1 or x.shape[0] < 2:
         raise ValueError(f"x must hold at least 2 samples along dim 0, got shape {tuple(x.shape)}")
-    flat = x.detach().reshape(x.shape[0], -1).float()  # (N, D)
-    # The direct (non-matmul) form gives exact zeros for identical samples; the matmul shortcut does not.
-    distances = torch.cdist(flat, flat, compute_mode="donot_use_mm_for_euclid_dist")  # (N, N), zero diagonal
+    # float64 keeps the cancellation in |a|^2 + |b|^2 - 2 a.b tiny, so a collapsed batch reads ~0 (MPS has no float64).
+    dtype = torch.float32 if x.device.type == "mps" else torch.float64
+    flat = x.detach().reshape(x.shape[0], -1).to(dtype)  # (N, D)
+    sq_norms = (flat * flat).sum(dim=1)  # (N,)
+    squared = (sq_norms[:, None] + sq_norms[None, :] - 2 * flat @ flat.T).clamp_min(0)  # (N, N)
+    squared.fill_diagonal_(0)
     n = flat.shape[0]
-    return distances.sum() / (n * (n - 1))
+    return (squared.sqrt().sum() / (n * (n - 1))).float()
 
 
 def saturation(real_logits: Tensor, fake_logits: Tensor, eps: float = 0.02) -> Tensor:

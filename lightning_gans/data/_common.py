@@ -148,3 +148,26 @@ class Uint8Collate:
 def describe_files(folder: Path, names: Iterable[str]) -> str:
     """``"'a', 'b' in '/abs/folder'"`` for error messages."""
     return f"{', '.join(repr(n) for n in names)} in '{folder.resolve()}'"
+
+
+class Uint8ImageDataset(Dataset):
+    """In-memory ``uint8`` images ``(N, C, H, W)`` with ``int64`` labels ``(N,)``; items are ``(image, int label)``.
+
+    >>> ds = Uint8ImageDataset(torch.zeros(3, 1, 28, 28, dtype=torch.uint8), torch.tensor([4, 5, 6]))
+    >>> len(ds), ds[1][0].shape, ds[1][1]
+    (3, torch.Size([1, 28, 28]), 5)
+    """
+
+    def __init__(self, images: Tensor, labels: Tensor) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 4 or labels.shape != (images.shape[0],):
+            raise ValueError(
+                f"expected uint8 images (N, C, H, W) and labels (N,), got {images.dtype} {tuple(images.shape)} "
+                f"and {tuple(labels.shape)}"
+            )
+        self.images, self.labels = images, labels.long()
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        return self.images[index], int(self.labels[index])

@@ -57,7 +57,7 @@ class DigitsDataModule(LightningDataModule):
     >>> images.shape, labels.dtype, dm.num_classes, dm.channels
     (torch.Size([16, 1, 32, 32]), torch.int64, 10, 1)
     >>> len(dm.train_set), len(dm.val_set)
-    (1618, 179)
+    (1617, 180)
     """
 
     num_classes: int = 10

@@ -170,3 +170,104 @@ def _fit(
         "train_seconds": round(time.perf_counter() - start, 1),
     }
     return model, info
+
+
+def train_mnist_classifier(
+    data_dir: str | os.PathLike, out_path: str | os.PathLike, epochs: int = 4, holdout: int = 2000, seed: int = 0
+) -> dict:
+    """Train :class:`MNISTClassifier` on the MNIST files in ``data_dir`` and save it to ``out_path``.
+
+    The images come from ``lightning_gans.data.mnist_files.load_mnist_arrays(data_dir, split="auto")`` (the 60k
+    training set when present, else the 10k test set). The last ``holdout`` images are held out: the model never
+    trains on them and the returned / saved ``accuracy`` is measured on them. With only the test set present that is
+    training on the first 8,000 test images and evaluating on the last 2,000.
+
+    The file holds ``{"state_dict", "metadata"}``; metadata has ``accuracy``, ``sha256`` (see
+    :func:`weights_sha256`), ``training_data`` (a description), sizes, epochs, seed and the architecture.
+    Returns the metadata. On this project's 2-core CPU, 4 epochs on 8,000 images take about a minute.
+
+    >>> train_mnist_classifier("/nonexistent", "model.pt", epochs=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `epochs` must be an int >= 1, got 0
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"`epochs` must be an int >= 1, got {epochs!r}")
+    if isinstance(holdout, bool) or not isinstance(holdout, int) or holdout < 1:
+        raise ValueError(f"`holdout` must be an int >= 1, got {holdout!r}")
+    # The data package is only needed to train, not to load and use a classifier.
+    from lightning_gans.data.mnist_files import load_mnist_arrays, resolve_mnist_split
+
+    images, labels = load_mnist_arrays(data_dir, split="auto")
+    split = resolve_mnist_split(data_dir, "auto")
+    model, info = _fit(images, labels, epochs=epochs, holdout=holdout, seed=seed)
+    state_dict = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
+    metadata = {
+        **info,
+        "sha256": weights_sha256(state_dict),
+        "training_data": (
+            f"MNIST {split} split from '{Path(data_dir).expanduser().resolve()}': {len(images)} images; "
+            f"trained on the first {info['num_train']}, accuracy on the last {holdout}"
+        ),
+        "width": model.width,
+        "feature_dim": model.feature_dim,
+        "input": "(N, 1, H, W) in [-1, 1]; resized to 28x28 (bilinear, no antialias)",
+        "torch_version": torch.__version__,
+    }
+    out_path = Path(out_path).expanduser()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": state_dict, "metadata": metadata}, out_path)
+    return metadata
+
+
+def load_mnist_classifier(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> MNISTClassifier:
+    """Load a classifier saved by :func:`train_mnist_classifier`, in eval mode; its metadata is ``.metadata``.
+
+    The weights are checked against the stored SHA-256, so a truncated or edited file fails loudly.
+
+    >>> load_mnist_classifier("missing.pt")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no MNIST classifier weights at '...missing.pt'; train them with: python -m lightning_gans.metrics.classifier --data-dir DIR --out ...missing.pt
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no MNIST classifier weights at '{path.resolve()}'; train them with: "
+            + _TRAIN_COMMAND.format(path=path.resolve())
+        )
+    payload = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(payload, dict) or "state_dict" not in payload or "metadata" not in payload:
+        raise ValueError(f"'{path}' is not a file written by train_mnist_classifier (no state_dict / metadata)")
+    metadata = payload["metadata"]
+    if weights_sha256(payload["state_dict"]) != metadata.get("sha256"):
+        raise ValueError(f"the weights in '{path}' do not match their stored sha256; the file is corrupt or edited")
+    model = MNISTClassifier(width=int(metadata["width"]), feature_dim=int(metadata["feature_dim"]))
+    model.load_state_dict(payload["state_dict"])
+    model.metadata = dict(metadata)
+    return model.eval()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command line: ``python -m lightning_gans.metrics.classifier --data-dir DIR --out FILE [--epochs N]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m lightning_gans.metrics.classifier",
+        description="Train the MNIST digit classifier used for stacked-MNIST mode counting and digit feature metrics.",
+    )
+    parser.add_argument("--data-dir", required=True, help="folder with the MNIST IDX files (.gz or unpacked)")
+    parser.add_argument("--out", required=True, help="where to write the weights file (.pt)")
+    parser.add_argument("--epochs", type=int, default=4, help="training epochs (default: 4)")
+    parser.add_argument("--holdout", type=int, default=2000, help="last images held out for accuracy (default: 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    args = parser.parse_args(argv)
+    metadata = train_mnist_classifier(args.data_dir, args.out, epochs=args.epochs, holdout=args.holdout, seed=args.seed)
+    print(
+        f"held-out accuracy {metadata['accuracy']:.4f} on {metadata['num_holdout']} images "
+        f"(trained on {metadata['num_train']}, {metadata['train_seconds']} s); saved {args.out} "
+        f"(sha256 {metadata['sha256'][:12]}...)"
+    )
+    return metadata
+
+
+if __name__ == "__main__":
+    main()

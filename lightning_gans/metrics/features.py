@@ -197,6 +197,10 @@ class ModuleFeatures(FeatureExtractor):
         self.num_classes = getattr(module, "num_classes", None) if callable(getattr(module, "logits", None)) else None
         self.weights_sha256 = weights_sha256(module.state_dict())
 
+    @property
+    def provides_logits(self) -> bool:
+        return callable(getattr(self.module, "logits", None))
+
     @torch.no_grad()
     def extract(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
         _check_uint8(images)

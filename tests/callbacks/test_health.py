@@ -1,0 +1,294 @@
+"""GANHealthMonitor on planted failures (real Lightning runs on tiny 2-D GANs) and its diagnosis rules."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import lightning.pytorch as pl
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from lightning_gans.callbacks.diagnosis import (
+    GANHealthWarning,
+    HealthRules,
+    HealthThresholds,
+    module_settings,
+    remedies_for,
+)
+from lightning_gans.callbacks.health import GANHealthMonitor
+from lightning_gans.nets.mlp import MLPDiscriminator
+
+RING = torch.stack([torch.cos(torch.arange(8) * math.pi / 4), torch.sin(torch.arange(8) * math.pi / 4)], 1)  # (8, 2)
+
+
+def ring_data(n: int = 512, seed: int = 0) -> torch.Tensor:
+    """``n`` points of the 8-Gaussian ring (radius 1, std 0.02), shape (n, 2)."""
+    g = torch.Generator().manual_seed(seed)
+    return RING[torch.randint(0, 8, (n,), generator=g)] + 0.02 * torch.randn(n, 2, generator=g)
+
+
+class ToyGAN(pl.LightningModule):
+    """The monitor's protocol and nothing more: generator, discriminator (logits), latent_dim; manual optimization."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, latent_dim: int = 2, loss: str = "non_saturating", lr_g: float = 1e-3, lr_d: float = 1e-3):
+        super().__init__()
+        self.save_hyperparameters(ignore=["generator", "discriminator"])
+        self.generator, self.discriminator, self.latent_dim = generator, discriminator, latent_dim
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        (real,) = batch
+        opt_g, opt_d = self.optimizers()
+        z = torch.randn(len(real), self.latent_dim)
+        fake = self.generator(z).detach()
+        d_loss = F.softplus(-self.discriminator(real)).mean() + F.softplus(self.discriminator(fake)).mean()
+        opt_d.zero_grad()
+        self.manual_backward(d_loss)
+        opt_d.step()
+        logits = self.discriminator(self.generator(z))
+        # minimax: minimise log(1 - D(G(z))) = -softplus(logit); non-saturating: minimise -log D(G(z)).
+        g_loss = -F.softplus(logits).mean() if self.hparams.loss == "minimax" else F.softplus(-logits).mean()
+        opt_g.zero_grad()
+        self.manual_backward(g_loss)
+        opt_g.step()
+        self.log_dict({"loss/d": d_loss, "loss/g": g_loss})
+
+    def configure_optimizers(self):
+        trainable_g = [p for p in self.generator.parameters() if p.requires_grad]
+        return [torch.optim.Adam(trainable_g, lr=self.hparams.lr_g), torch.optim.Adam(self.discriminator.parameters(), lr=self.hparams.lr_d)]
+
+
+class ConstantGenerator(nn.Module):
+    """Collapsed: zero (frozen) weight, learned bias -> every z maps to one point."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Linear(2, 2)
+        nn.init.zeros_(self.net.weight)
+        self.net.weight.requires_grad_(False)
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class RingSampler(nn.Module):
+    """Healthy: z -> a sample of the data mixture itself (mode from z[:, 0], noise from z[:, 1:]) + a learned shift."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shift = nn.Parameter(torch.zeros(2))
+
+    def forward(self, z):
+        mode = (torch.special.ndtr(z[:, 0]) * 8).long().clamp(0, 7)  # uniform over the 8 modes
+        return RING.to(z)[mode] + 0.02 * z[:, 1:3] + self.shift
+
+
+def nearest_mode_classifier() -> nn.Module:
+    """Logits x . c_k: on the ring the arg-max is the nearest mode, so the predicted class is the mode."""
+    layer = nn.Linear(2, 8, bias=False)
+    layer.weight.data.copy_(RING)
+    return layer
+
+
+def fit(module: pl.LightningModule, monitor: GANHealthMonitor, generator_steps: int = 40) -> pl.Trainer:
+    torch.manual_seed(0)
+    loader = DataLoader(TensorDataset(ring_data()), batch_size=64, shuffle=True)
+    trainer = pl.Trainer(
+        accelerator="cpu", max_steps=2 * generator_steps, callbacks=[monitor], logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(module, loader)
+    return trainer
+
+
+def fast_monitor(**overrides) -> GANHealthMonitor:
+    settings = dict(check_every_n_steps=5, warmup_steps=10, patience=2, probe_size=64, grad_window=2)
+    return GANHealthMonitor(**(settings | overrides))
+
+
+def health_warnings(caught) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, GANHealthWarning)]
+
+
+def test_collapsed_generator_is_diagnosed_as_mode_collapse():
+    torch.manual_seed(0)
+    module = ToyGAN(ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), lr_d=1e-4)
+    monitor = fast_monitor(classifier=nearest_mode_classifier(), feature_extractor=nn.Linear(2, 4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer = fit(module, monitor)
+    assert [d.kind for d in monitor.diagnoses] == ["mode_collapse"]
+    diagnosis = monitor.diagnoses[0]
+    # Warm-up ends after step 10; evidence at the checks of steps 15 and 20 (patience 2) confirms it at 20.
+    assert (diagnosis.first_step, diagnosis.step) == (15, 20)
+    assert diagnosis.evidence["diversity_ratio"] == pytest.approx(0.0, abs=1e-6)
+    assert diagnosis.evidence["modes_seen"] == 1 and diagnosis.evidence["class_entropy"] == 0.0
+    assert diagnosis.evidence["real_class_entropy"] == pytest.approx(math.log(8), abs=0.1)
+    assert any("pack=2..4" in r for r in diagnosis.remedies)
+    (message,) = health_warnings(caught)  # one warning, however long the collapse lasts
+    assert "mode collapse" in message and "generator step 20" in message and "diversity ratio 0" in message
+    metrics = trainer.callback_metrics
+    assert metrics["health/diversity_ratio"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["health/feature_diversity_ratio"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["health/modes_seen"] == 1
+    assert {"health/g_grad_norm", "health/d_grad_norm", "health/d_saturation"} <= set(metrics)
+
+
+def test_saturated_discriminator_with_minimax_loss_is_diagnosed_as_vanishing_gradients():
+    generator = nn.Linear(2, 2)  # fakes spread like the data (weight 0.7 I) but far from it (around (-6, 0))
+    generator.weight.data = 0.7 * torch.eye(2)
+    generator.bias.data = torch.tensor([-6.0, 0.0])
+    discriminator = nn.Sequential(nn.Linear(2, 1), nn.Flatten(0))  # huge weights: logits ~ +60 real, ~ -60 fake
+    discriminator[0].weight.data = torch.tensor([[20.0, 0.0]])
+    discriminator[0].bias.data = torch.tensor([60.0])
+    module = ToyGAN(generator, discriminator, loss="minimax", lr_d=1e-4)
+    monitor = fast_monitor()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(module, monitor)
+    assert [d.kind for d in monitor.diagnoses] == ["vanishing_gradients"]
+    evidence = monitor.diagnoses[0].evidence
+    assert evidence["d_saturation"] == 1.0 and evidence["d_real_prob"] > 0.98 and evidence["d_fake_prob"] < 0.02
+    assert evidence["g_grad_norm"] < 1e-6 and abs(evidence["loss_d"]) < 0.1
+    (message,) = health_warnings(caught)
+    assert "vanishing gradients" in message and "saturated" in message
+    # Tailored: the module's loss is named first, with the option that fixes it.
+    assert monitor.diagnoses[0].remedies[0].startswith("you train with loss='minimax'")
+    assert "loss='non_saturating'" in message and "gp_weight=10" in message and "r1_weight" in message
+
+
+def test_healthy_run_raises_nothing():
+    torch.manual_seed(0)
+    module = ToyGAN(RingSampler(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), latent_dim=3, lr_g=1e-4, lr_d=1e-4)
+    monitor = fast_monitor(classifier=nearest_mode_classifier())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer = fit(module, monitor)
+    assert health_warnings(caught) == [] and monitor.diagnoses == []
+    metrics = trainer.callback_metrics  # the monitor did look: the fakes are as diverse as the data
+    assert 0.8 < float(metrics["health/diversity_ratio"]) < 1.25
+    assert metrics["health/modes_seen"] == 8
+    assert 0.3 < float(metrics["health/d_real_prob"]) < 0.7 and float(metrics["health/d_saturation"]) == 0.0
+    assert float(metrics["health/g_grad_ratio"]) > 0.1
+
+
+def test_stop_on_diagnosis_stops_training_and_state_round_trips():
+    module = ToyGAN(ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), lr_d=1e-4)
+    monitor = fast_monitor(stop_on_diagnosis=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GANHealthWarning)
+        trainer = fit(module, monitor)
+    assert monitor.generator_steps == 20 and trainer.global_step == 40  # stopped at the diagnosis, not at 80
+    restored = fast_monitor()
+    restored.load_state_dict(monitor.state_dict())
+    assert [d.kind for d in restored.diagnoses] == ["mode_collapse"] and restored.rules.diagnosed == {"mode_collapse"}
+    assert restored.generator_steps == 20
+
+
+def test_monitor_rejects_a_module_without_the_protocol():
+    class NoGAN(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(1, 1)
+
+    with pytest.raises(TypeError, match="`generator`"):
+        fast_monitor().on_fit_start(None, NoGAN())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"check_every_n_steps": 0}, "check_every_n_steps must be an int >= 1, got 0"),
+        ({"patience": 0}, "patience must be an int >= 1, got 0"),
+        ({"grad_window": 8, "check_every_n_steps": 4}, "grad_window must be <= check_every_n_steps"),
+        ({"diversity_threshold": 1.2}, r"diversity_threshold must be a number in \(0, 1\), got 1.2"),
+        ({"saturation_prob": 0.7}, r"saturation_prob must be a number in \(0, 0.5\), got 0.7"),
+        ({"d_loss_eps": -1.0}, "d_loss_eps must be a number in > 0, got -1.0"),
+    ],
+)
+def test_invalid_settings_are_rejected_by_name(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GANHealthMonitor(**kwargs)
+
+
+def test_invalid_classifier_type_is_rejected():
+    with pytest.raises(TypeError, match="classifier must be an nn.Module or None, got str"):
+        GANHealthMonitor(classifier="resnet")
+
+
+# ---------------------------------------------------------------------------------------------- the rules alone
+def rules(**overrides) -> HealthRules:
+    return HealthRules(HealthThresholds(**(dict(warmup_steps=0, patience=2, reference_checks=2) | overrides)))
+
+
+def feed(r: HealthRules, sequence: list[dict]) -> list[tuple[str, int]]:
+    found = []
+    for i, signals in enumerate(sequence, 1):
+        found += [(f.kind, f.step) for f in r.update(100 * i, signals)]
+    return found
+
+
+def test_generator_gradient_falling_far_below_its_early_reference_is_vanishing():
+    norms = [1.0, 3.0, 0.5, 0.01, 0.005, 0.004, 0.003]  # reference = median(1, 3) = 2; 0.01 / 2 = 0.005 < 0.01
+    r = rules()
+    assert feed(r, [{"g_grad_norm": g} for g in norms]) == [("vanishing_gradients", 500)]
+    assert r.g_grad_reference == 2.0
+
+
+def test_noisy_but_healthy_gradients_and_diversity_raise_nothing():
+    sequence = [{"g_grad_norm": g, "diversity_ratio": d} for g, d in zip([1, 2, 0.5, 3, 0.05, 1, 0.2], [0.3, 1.4, 0.9, 0.6, 1.1, 0.95, 0.7])]
+    assert feed(rules(), sequence) == []
+
+
+def test_saturation_needs_a_sigmoid_loss_and_a_winning_discriminator():
+    saturated = {"d_real_prob": 0.999, "d_fake_prob": 0.001, "d_real_fake_gap": 14.0}
+    assert feed(rules(), [saturated | {"loss_d": 0.01, "loss_g": -1e-4}] * 3) == [("vanishing_gradients", 200)]
+    assert feed(rules(), [saturated | {"loss_d": 1.2, "loss_g": -1e-4}] * 3) == []  # D is not winning
+    assert feed(rules(), [saturated | {"loss_d": 0.01, "loss_g": g} for g in (0.5, 3.0, 0.2)]) == []  # G still moves
+    critic = HealthRules(HealthThresholds(warmup_steps=0, patience=2), saturation_route=False)  # e.g. Wasserstein
+    assert feed(critic, [saturated] * 3) == []
+
+
+def test_sudden_drop_of_diversity_or_classes_is_collapse_even_above_the_absolute_threshold():
+    drops = [{"diversity_ratio": v} for v in (0.9, 1.0, 0.4, 0.35)]  # 0.4 < 0.5 x 1.0, yet > 0.2
+    assert feed(rules(), drops) == [("mode_collapse", 400)]
+    classes = [{"modes_seen": m, "class_entropy": e, "real_class_entropy": 2.3} for m, e in ((10, 2.2), (10, 2.25), (4, 1.3), (3, 1.0))]
+    assert feed(rules(), classes) == [("mode_collapse", 400)]
+    few_classes = [{"class_entropy": 0.5, "real_class_entropy": 2.3}] * 2  # entropy ratio 0.22 < 0.5
+    assert feed(rules(), few_classes) == [("mode_collapse", 200)]
+
+
+def test_warmup_patience_and_a_single_diagnosis_per_kind():
+    r = rules(warmup_steps=200)
+    collapsed = {"diversity_ratio": 0.01}
+    # Steps 100, 200 are warm-up; 300 starts the streak; 400 breaks it; 500, 600 confirm; 700, 800 stay silent.
+    sequence = [collapsed, collapsed, collapsed, {"diversity_ratio": 0.9}, collapsed, collapsed, collapsed, collapsed]
+    assert feed(r, sequence) == [("mode_collapse", 600)]
+    restored = rules(warmup_steps=200)
+    restored.load_state_dict(r.state_dict())
+    assert restored.diagnosed == {"mode_collapse"} and restored.update(900, collapsed) == []
+
+
+def test_remedies_are_tailored_to_the_module_settings():
+    minimax = remedies_for("vanishing_gradients", {"loss": "minimax", "lr_d": 2e-4, "lr_g": 1e-4})
+    assert "loss='non_saturating'" in minimax[0] and any("lr_d=0.0002, lr_g=0.0001" in r for r in minimax)
+    wgan_gp = remedies_for("vanishing_gradients", {"loss": "wasserstein", "gp_weight": 10.0, "spectral_norm": True})
+    assert not any("WGANGP" in r or "r1_weight" in r or "spectral_norm" in r for r in wgan_gp)
+    images = remedies_for("mode_collapse", {"pack": 1}, images=True)
+    assert images[0].startswith("pack=2..4") and any("augment='color,translation,cutout'" in r for r in images)
+    assert not any("augment=" in r for r in remedies_for("mode_collapse", {}, images=False))  # not for 2-D data
+    with pytest.raises(ValueError, match="kind must be one of"):
+        remedies_for("overfitting", {})
+
+
+def test_module_settings_reads_hyperparameters_and_discriminator_options():
+    module = ToyGAN(nn.Linear(2, 2), MLPDiscriminator(2, pack=2, spectral_norm=True, minibatch_stddev=True), loss="minimax")
+    settings = module_settings(module)
+    assert settings["loss"] == "minimax" and settings["pack"] == 2 and settings["lr_d"] == 1e-3
+    assert settings["spectral_norm"] and settings["minibatch_layer"]
+    plain = module_settings(ToyGAN(nn.Linear(2, 2), MLPDiscriminator(2)))
+    assert not plain["spectral_norm"] and not plain["minibatch_layer"] and plain["pack"] == 1

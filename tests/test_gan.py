@@ -1,0 +1,196 @@
+"""The engine and every variant under a real Lightning Trainer on CPU."""
+
+import copy
+
+import lightning as L
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from lightning_gans import DCGAN, GAN, LSGAN, WGAN, WGANGP, ConditionalGAN, PacGAN
+
+
+def fit(model, data, max_steps, tmp_path=None, **trainer_args):
+    trainer = L.Trainer(
+        accelerator="cpu", max_steps=max_steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, default_root_dir=tmp_path, **trainer_args,
+    )  # fmt: skip
+    trainer.fit(model, data)
+    return trainer
+
+
+def points(n=128, batch_size=16):
+    return DataLoader(TensorDataset(torch.randn(n, 2)), batch_size=batch_size, drop_last=True)
+
+
+def images(n=64, batch_size=16, size=28, channels=1, labels=False):
+    x = torch.rand(n, channels, size, size) * 2 - 1
+    tensors = (x, torch.randint(0, 10, (n,))) if labels else (x,)
+    return DataLoader(TensorDataset(*tensors), batch_size=batch_size, drop_last=True)
+
+
+def snapshot(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def changed(before, module):
+    # Every weight tensor moved (biases may legitimately stay: a Wasserstein critic's output bias cancels out).
+    pairs = [(a, b) for a, b in zip(before, module.parameters()) if a.dim() > 1]
+    return bool(pairs) and all(not torch.equal(a, b) for a, b in pairs)
+
+
+VARIANTS = [
+    (lambda: GAN(data_dim=2, hidden_dim=16), points, 1),
+    (lambda: LSGAN(data_dim=2, hidden_dim=16), points, 1),
+    (lambda: PacGAN(data_dim=2, hidden_dim=16), points, 1),
+    (lambda: WGANGP(data_dim=2, hidden_dim=16), points, 5),
+    (lambda: WGAN(data_dim=2, hidden_dim=16), points, 5),
+    (lambda: DCGAN(image_size=28, channels=1, base_width=8), images, 1),
+    (lambda: WGANGP(image_size=32, channels=3, base_width=8), lambda: images(size=32, channels=3), 5),
+    (lambda: ConditionalGAN(num_classes=10, image_size=28, base_width=8), lambda: images(labels=True), 1),
+]
+
+
+@pytest.mark.parametrize("make_model, make_data, n_critic", VARIANTS)
+def test_every_variant_trains_both_networks_and_counts_steps(make_model, make_data, n_critic):
+    L.seed_everything(0)
+    model = make_model()
+    g_before, d_before = snapshot(model.generator), snapshot(model.discriminator)
+    max_steps = 2 * (n_critic + 1)  # two full G updates
+    trainer = fit(model, make_data(), max_steps)
+    assert changed(g_before, model.generator) and changed(d_before, model.discriminator)
+    # global_step counts every optimizer step: n_critic D steps + 1 G step per round.
+    assert trainer.global_step == max_steps
+    assert model.generator_steps == 2 and model.discriminator_steps == 2 * n_critic
+    assert model.images_seen == 16 * model.discriminator_steps
+    metrics = trainer.callback_metrics
+    assert {"loss/d", "loss/g", "d/real_logit", "d/fake_logit", "grad/g_norm", "grad/d_norm"} <= set(metrics)
+    assert all(torch.isfinite(v) for v in metrics.values())
+
+
+def test_n_critic_is_honoured_by_the_optimizers_themselves():
+    model = GAN(data_dim=2, hidden_dim=16, n_critic=3)
+    fit(model, points(n=256), max_steps=16)  # 4 rounds of 3 D + 1 G
+    opt_g, opt_d = (o.optimizer for o in model.optimizers())
+    adam_steps = lambda opt: int(next(iter(opt.state.values()))["step"])  # noqa: E731
+    assert adam_steps(opt_d) == 12 and adam_steps(opt_g) == 4
+    assert (model.discriminator_steps, model.generator_steps) == (12, 4)
+
+
+def test_gradient_penalty_and_r1_are_logged():
+    fit(model := GAN(data_dim=2, hidden_dim=16, gp_weight=10.0, r1_weight=1.0, r1_interval=2), points(), max_steps=6)
+    assert model.trainer.callback_metrics["reg/gp"] > 0
+    assert model.trainer.callback_metrics["reg/r1"] > 0  # lazy: computed on D steps 0 and 2 of 0..2
+
+
+def test_ema_differs_from_generator_and_is_used_for_sampling():
+    L.seed_everything(0)
+    model = GAN(data_dim=2, hidden_dim=16, ema_decay=0.9)
+    fit(model, points(), max_steps=12)
+    ema = model.ema_generator.module
+    assert any(not torch.equal(a, b) for a, b in zip(ema.parameters(), model.generator.parameters()))
+    z = torch.randn(4, model.latent_dim)
+    torch.manual_seed(1)
+    sampled = model.sample(4)
+    torch.manual_seed(1)
+    assert torch.allclose(sampled, ema(torch.randn(4, model.latent_dim)))
+    assert torch.allclose(model(z), ema(z))
+    assert not torch.allclose(model(z), model.generator(z))
+
+
+def test_checkpoint_round_trip_gives_a_working_model(tmp_path):
+    L.seed_everything(0)
+    model = DCGAN(image_size=28, channels=1, base_width=8, ema_decay=0.99)
+    trainer = fit(model, images(), max_steps=4, tmp_path=tmp_path)
+    path = tmp_path / "model.ckpt"
+    trainer.save_checkpoint(path)
+    loaded = DCGAN.load_from_checkpoint(path)
+    assert loaded.generator_steps == 2 and loaded.hparams.lr_g == 2e-4 and loaded.hparams.latent_dim == 100
+    z = torch.randn(3, 100)
+    assert torch.allclose(loaded(z), model(z), atol=1e-6)
+    assert loaded.sample(3).shape == (3, 1, 28, 28)
+
+
+def test_custom_networks_round_trip(tmp_path):
+    g, d = torch.nn.Linear(3, 2), torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Flatten(0))
+    model = GAN(generator=g, discriminator=d, latent_dim=3)
+    trainer = fit(model, points(), max_steps=2, tmp_path=tmp_path)
+    trainer.save_checkpoint(tmp_path / "c.ckpt")
+    loaded = GAN.load_from_checkpoint(tmp_path / "c.ckpt", generator=copy.deepcopy(g), discriminator=copy.deepcopy(d))
+    assert torch.equal(loaded.generator.weight, model.generator.weight)
+
+
+def test_bf16_mixed_keeps_the_gradient_penalty_finite():
+    L.seed_everything(0)
+    model = WGANGP(image_size=32, channels=1, base_width=8)
+    trainer = fit(model, images(size=32), max_steps=12, precision="bf16-mixed")
+    gp = trainer.callback_metrics["reg/gp"]
+    assert torch.isfinite(gp) and gp > 0
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_conditional_gan_generates_requested_classes_and_rejects_bad_labels():
+    model = ConditionalGAN(num_classes=10, image_size=28, base_width=8)
+    fit(model, images(labels=True), max_steps=2)
+    assert model.sample(5, labels=torch.tensor([0, 1, 2, 3, 9])).shape == (5, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 9\] \(num_classes=10\), got values in \[0, 10\]"):
+        model.sample(2, labels=torch.tensor([0, 10]))
+    with pytest.raises(ValueError, match="ConditionalGAN needs num_classes"):
+        ConditionalGAN(image_size=28)
+
+
+def test_conditional_model_without_labels_in_the_data_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"conditional \(num_classes=10\): batches must be \(samples, labels\)"):
+        fit(ConditionalGAN(num_classes=10, image_size=28, base_width=8), images(), max_steps=2)
+
+
+def test_data_that_does_not_match_the_generator_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"sample shape \(1, 32, 32\) but the generator produces \(1, 28, 28\)"):
+        fit(DCGAN(image_size=28, base_width=8), images(size=32), max_steps=2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(loss="wgan"), "loss must be one of"),
+        (dict(n_critic=0), "n_critic must be an integer >= 1, got 0"),
+        (dict(lr_d=-1.0), "lr_d must be a learning rate > 0, got -1.0"),
+        (dict(ema_decay=1.5), r"ema_decay must be in \(0, 1\)"),
+        (dict(loss="hinge", label_smoothing=0.1), "label_smoothing applies to the losses"),
+        (dict(lr_decay="linear"), "needs lr_decay_steps"),
+        (dict(on_nonfinite="ignore"), "on_nonfinite must be one of"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        GAN(data_dim=2, **kwargs)
+
+
+def test_missing_or_ambiguous_data_shape_is_explained():
+    with pytest.raises(ValueError, match="give either data_dim"):
+        GAN()
+    with pytest.raises(ValueError, match="d_norm='batch'"):
+        GAN(image_size=32, gp_weight=10.0)
+
+
+def test_learning_rate_decay_is_stepped_per_generator_step():
+    model = GAN(data_dim=2, hidden_dim=16, lr_decay="linear", lr_decay_steps=4)
+    fit(model, points(), max_steps=4)  # 2 G steps of 4
+    opt_g, opt_d = (o.optimizer for o in model.optimizers())
+    assert opt_g.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5)
+    assert opt_d.param_groups[0]["lr"] == pytest.approx(2e-4 * 0.5)
+
+
+def test_gradient_clipping_bounds_the_update():
+    model = GAN(data_dim=2, hidden_dim=16, grad_clip_norm=1e-3, lr_d=1.0, optimizer="rmsprop")
+    seen = []
+    original = model.on_before_optimizer_step
+
+    def spy(optimizer):
+        original(optimizer)
+        grads = [p.grad for p in optimizer.param_groups[0]["params"] if p.grad is not None]
+        seen.append(float(torch.nn.utils.get_total_norm(grads)))
+
+    model.on_before_optimizer_step = spy
+    fit(model, points(), max_steps=4)
+    assert seen and max(seen) <= 1e-3 + 1e-9
