@@ -30,7 +30,8 @@ from lightning_gans.losses import get_loss
 from lightning_gans.nets.factory import build_networks
 from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.regularizers import gradient_penalty, r1_penalty
-from lightning_gans.rng import restore_global_rng, global_rng_state, step_seed
+from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
+from lightning_gans.strategies import check_strategy
 
 
 class GAN(LightningModule):
@@ -211,6 +212,7 @@ class GAN(LightningModule):
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
 
     def on_fit_start(self) -> None:
+        check_strategy(self)
         self._noise = torch.Generator(device=self.device)
         if self.augment is not None:
             self.augment.generator = self._noise
@@ -312,7 +314,10 @@ class GAN(LightningModule):
         self.log("loss/g", loss.detach(), on_step=True, on_epoch=False)
 
     def _optimizer_step(self, optimizer: Any, loss: Tensor, network: str, reported_loss: Tensor) -> None:
-        if self.guard.loss_is_bad(self, loss, network, reported_loss):
+        # Under the fp16 GradScaler a penalty may overflow at a high scale: that is the scaler's business (it skips
+        # the step and lowers the scale), so only the adversarial loss is checked there.
+        checked = reported_loss if self._grad_scale() is not None else loss
+        if self.guard.loss_is_bad(self, checked, network, reported_loss):
             return  # skipped: no backward, no update
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
@@ -354,6 +359,8 @@ class GAN(LightningModule):
         self.discriminator_steps = state.get("discriminator_steps", 0)
         self.images_seen = state.get("images_seen", 0)
         self.guard.skipped_steps = state.get("skipped_steps", 0)
+        if "seed" in checkpoint.get("hyper_parameters", {}):
+            self.hparams.seed = checkpoint["hyper_parameters"]["seed"]  # the run's noise, not this process's draw
         if self._trainer is not None and "global_rng" in state:
             # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
             restore_global_rng(state["global_rng"])

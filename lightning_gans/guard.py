@@ -32,7 +32,7 @@ class DivergenceGuard:
             raise ValueError(f"on_nonfinite must be 'raise' or 'skip', got {policy!r}")
         self.policy, self.patience = policy, patience
         self.skipped_steps = 0
-        self._consecutive = 0
+        self._consecutive = {"generator": 0, "discriminator": 0}  # per network: one may fail while the other works
 
     def loss_is_bad(self, gan: GAN, loss: Tensor, network: str, reported_loss: Tensor) -> bool:
         """True when the update must be skipped; raises under ``policy="raise"``. Syncs once per update."""
@@ -40,9 +40,9 @@ class DivergenceGuard:
         if gan.trainer.world_size > 1:  # every rank must take the same decision, or DDP hangs
             bad = gan.trainer.strategy.reduce_boolean_decision(bad, all=False)
         if not bad:
-            self._consecutive = 0
+            self._consecutive[network] = 0
             return False
-        what = f"its loss is {float(reported_loss):.4g} (total with regularizers {float(loss.detach()):.4g})"
+        what = f"its loss is {float(reported_loss):.4g} (checked value {float(loss.detach()):.4g})"
         self._handle(gan, network, what)
         return True
 
@@ -56,7 +56,7 @@ class DivergenceGuard:
 
     def _handle(self, gan: GAN, network: str, what: str) -> None:
         self.skipped_steps += 1
-        self._consecutive += 1
+        self._consecutive[network] += 1
         message = (
             f"the {network} diverged at generator step {gan.generator_steps}, discriminator step "
             f"{gan.discriminator_steps} (trainer.global_step {gan.trainer.global_step}): {what}. "
@@ -66,8 +66,10 @@ class DivergenceGuard:
         )
         if self.policy == "raise":
             raise GANDivergenceError(message)
-        if self._consecutive > self.patience:
-            raise GANDivergenceError(f"{self._consecutive} consecutive updates skipped (patience={self.patience}); last: {message}")
+        if self._consecutive[network] > self.patience:
+            raise GANDivergenceError(
+                f"{self._consecutive[network]} consecutive {network} updates skipped (patience={self.patience}); last: {message}"
+            )
         gan.log("guard/skipped_steps", float(self.skipped_steps), on_step=True, on_epoch=False)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
+from lightning import LightningModule
 from lightning.pytorch.strategies import DDPStrategy
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 
 def gan_ddp_strategy(start_method: str = "popen", process_group_backend: str | None = None, timeout_minutes: float = 30.0) -> DDPStrategy:
@@ -29,3 +33,32 @@ def gan_ddp_strategy(start_method: str = "popen", process_group_backend: str | N
         process_group_backend=process_group_backend,
         timeout=timedelta(minutes=timeout_minutes),
     )
+
+
+def check_strategy(gan: LightningModule) -> None:
+    """Fail early, with the fix, on set-ups that break a GAN later (called by the engine at fit start).
+
+    - DDP without ``find_unused_parameters=True``: each phase leaves one network without gradients.
+    - SyncBatchNorm in a discriminator with a gradient penalty / R1: SyncBatchNorm has no double backward.
+    - BatchNorm in such a discriminator: allowed, but the penalty is then not per-sample (a warning).
+    """
+    strategy = gan.trainer.strategy
+    if isinstance(strategy, DDPStrategy) and gan.trainer.world_size > 1 and not strategy._ddp_kwargs.get("find_unused_parameters"):
+        raise ValueError(
+            "DDP needs find_unused_parameters=True for a GAN (each update leaves the other network without "
+            "gradients): use Trainer(strategy=lightning_gans.gan_ddp_strategy()) or strategy='ddp_find_unused_parameters_true'"
+        )
+    penalised = bool(gan.hparams.get("gp_weight") or gan.hparams.get("r1_weight"))
+    norms = [m for m in gan.discriminator.modules() if isinstance(m, _BatchNorm)]
+    if penalised and any(isinstance(m, nn.SyncBatchNorm) for m in norms):
+        raise ValueError(
+            "the discriminator has SyncBatchNorm (Trainer(sync_batchnorm=True)?) and a gradient penalty / R1 is on: "
+            "SyncBatchNorm has no double backward. Use d_norm='layer' or 'none', or drop sync_batchnorm"
+        )
+    if penalised and norms:
+        warnings.warn(
+            "the discriminator uses BatchNorm together with a gradient penalty / R1: BatchNorm mixes the samples "
+            "whose gradients the penalty treats one by one (Gulrajani et al. 2017, sec. 4); prefer layer norm",
+            UserWarning,
+            stacklevel=2,
+        )

@@ -46,7 +46,7 @@ VARIANTS = [
     (lambda: WGANGP(data_dim=2, hidden_dim=16), points, 5),
     (lambda: WGAN(data_dim=2, hidden_dim=16), points, 5),
     (lambda: DCGAN(image_size=28, channels=1, base_width=8), images, 1),
-    (lambda: WGANGP(image_size=32, channels=3, base_width=8), lambda: images(size=32, channels=3), 5),
+    (lambda: WGANGP(image_size=28, channels=3, base_width=4), lambda: images(channels=3), 5),
     (lambda: ConditionalGAN(num_classes=10, image_size=28, base_width=8), lambda: images(labels=True), 1),
 ]
 
@@ -122,8 +122,8 @@ def test_custom_networks_round_trip(tmp_path):
 
 def test_bf16_mixed_keeps_the_gradient_penalty_finite():
     L.seed_everything(0)
-    model = WGANGP(image_size=32, channels=1, base_width=8)
-    trainer = fit(model, images(size=32), max_steps=12, precision="bf16-mixed")
+    model = WGANGP(image_size=28, channels=1, base_width=4)
+    trainer = fit(model, images(), max_steps=6, precision="bf16-mixed")
     gp = trainer.callback_metrics["reg/gp"]
     assert torch.isfinite(gp) and gp > 0
     assert all(torch.isfinite(p).all() for p in model.parameters())

@@ -13,13 +13,13 @@ from lightning_gans.data.stacked_mnist import StackedMNISTDataModule, StackedMNI
 from lightning_gans.data.toy import DEFAULT_STD, ToyDataModule, mixture_centers, sample_mixture
 
 __all__ = [
-    "CIFAR10DataModule",
     "DEFAULT_STD",
+    "MNIST_FILES",
+    "CIFAR10DataModule",
     "DigitsDataModule",
     "ImageDataModule",
     "ImageFolderDataModule",
     "MNISTDataModule",
-    "MNIST_FILES",
     "StackedMNISTDataModule",
     "StackedMNISTDataset",
     "ToyDataModule",

@@ -3,7 +3,8 @@
 Reproducibility contract of every data module in this package: the order (and, for the toy mixtures, the
 content) of the training batches of epoch ``e`` depends only on ``(seed, e, rank, world_size)``, never on the
 process's global random state or on how many epochs ran before in this process. A run resumed from an
-end-of-epoch checkpoint therefore sees exactly the batches an uninterrupted run would have seen.
+end-of-epoch checkpoint therefore sees exactly the batches an uninterrupted run would have seen. (A checkpoint
+taken mid-epoch resumes at the start of that epoch's sequence, as for any non-stateful loader; Lightning warns.)
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ def build_loader(
     wrap any other sampler in a wrapper that does not forward ``set_epoch``).
     """
     rank, world_size, epoch = distributed_context(datamodule)
-    sampler = sampler_class(dataset, num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed, drop_last=drop_last)
+    sampler = sampler_class(
+        dataset, num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed, drop_last=drop_last
+    )
     sampler.set_epoch(epoch)
     too_few = len(sampler) == 0 or (batch_size is not None and drop_last and len(sampler) < batch_size)
     if too_few:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import torch
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset

@@ -36,7 +36,7 @@ class ImageDataModule(LightningDataModule):
     >>> class Blank(ImageDataModule):
     ...     def load_dataset(self):
     ...         return Uint8ImageDataset(torch.zeros(8, 1, 28, 28, dtype=torch.uint8), torch.arange(8))
-    >>> dm = Blank(data_dir=None, image_size=32, channels=1, num_classes=8, batch_size=4)
+    >>> dm = Blank(data_dir=".", image_size=32, channels=1, num_classes=8, batch_size=4)
     >>> dm.setup("fit")
     >>> images, labels = next(iter(dm.train_dataloader()))
     >>> images.shape, float(images.min()), labels.dtype
@@ -45,7 +45,7 @@ class ImageDataModule(LightningDataModule):
 
     def __init__(
         self,
-        data_dir: str | os.PathLike | None,
+        data_dir: str | os.PathLike,
         image_size: int,
         channels: int,
         num_classes: int,
@@ -56,7 +56,7 @@ class ImageDataModule(LightningDataModule):
         allowed_sizes: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
-        self.data_dir: Path | None = None if data_dir is None else check_dir("data_dir", data_dir)
+        self.data_dir: Path = check_dir("data_dir", data_dir)
         if allowed_sizes is None:
             self.image_size = check_int("image_size", image_size, 4)
         else:

@@ -113,7 +113,11 @@ def resolve_mnist_split(data_dir: str | os.PathLike, split: str) -> str:
 
 
 def missing_mnist_message(data_dir: Path, split: str) -> str:
-    """The error text for missing MNIST files of ``split``: names, folders searched, and how to get them."""
+    """The error text for missing MNIST files of ``split``: names, folders searched, and how to get them.
+
+    >>> "t10k-labels-idx1-ubyte.gz" in missing_mnist_message(Path("data"), "test")
+    True
+    """
     names = [f"{name}.gz" for name in MNIST_FILES[split]]
     folders = " and ".join(f"'{d.resolve()}'" for d in _search_dirs(data_dir))
     other = "test (t10k-*)" if split == "train" else "training (train-*)"
@@ -161,6 +165,12 @@ def download_mnist(data_dir: str | os.PathLike, split: str) -> None:
     """Download the two files of ``split`` into ``data_dir`` (skipping files already there), via torchvision.
 
     Network failures raise ``RuntimeError`` naming the files, the folder and the URLs to fetch by hand.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in MNIST_FILES["test"]:
+    ...     _ = (folder / f"{name}.gz").write_bytes(b"")
+    >>> download_mnist(folder, "test")  # both files present: nothing is fetched
     """
     from torchvision.datasets import MNIST
     from torchvision.datasets import utils as tv_utils

@@ -212,7 +212,7 @@ def train_mnist_classifier(
         "width": model.width,
         "feature_dim": model.feature_dim,
         "input": "(N, 1, H, W) in [-1, 1]; resized to 28x28 (bilinear, no antialias)",
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
     }
     out_path = Path(out_path).expanduser()
     out_path.parent.mkdir(parents=True, exist_ok=True)

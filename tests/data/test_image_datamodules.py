@@ -65,11 +65,11 @@ def test_shuffle_depends_only_on_seed_and_epoch(mnist_test_only):
 
 
 def test_stacked_mnist_labels_match_channel_digits(mnist_test_only, fakes):
-    dm = StackedMNISTDataModule(mnist_test_only, image_size=32, batch_size=50, num_samples=3000, seed=5)
-    assert (dm.channels, dm.image_size, dm.num_classes) == (3, 32, 1000)
+    dm = StackedMNISTDataModule(mnist_test_only, image_size=28, batch_size=300, num_samples=3000, seed=5)
+    assert (dm.channels, dm.image_size, dm.num_classes) == (3, 28, 1000)
     images, labels = all_batches(dm)
-    assert images.shape == (3000, 3, 32, 32) and images.dtype == torch.float32
-    assert labels.dtype == torch.int64 and 0 <= labels.min() and labels.max() <= 999
+    assert images.shape == (3000, 3, 28, 28) and images.dtype == torch.float32
+    assert labels.dtype == torch.int64 and labels.min() >= 0 and labels.max() <= 999
     assert images.min() >= -1.0 and images.max() <= 1.0
     channel_digits = fakes.digit_from_pixels(images.mean(dim=(2, 3))).round().long()  # (N, 3): R, G, B digit
     assert torch.equal(stacked_label(channel_digits), labels)
@@ -86,6 +86,9 @@ def test_stacked_mnist_is_a_fixed_seeded_draw(mnist_test_only):
 
     assert torch.equal(labels_of(1), labels_of(1))
     assert not torch.equal(labels_of(1), labels_of(2))
+    dm = StackedMNISTDataModule(mnist_test_only, image_size=64, batch_size=10, num_samples=20)
+    dm.setup("fit")
+    assert next(iter(dm.train_dataloader()))[0].shape == (10, 3, 64, 64)
 
 
 def write_fake_cifar(folder, num_per_batch=6):

@@ -136,5 +136,5 @@ def test_real_mnist_test_set_loads():
     batch, batch_labels = next(iter(dm.train_dataloader()))
     assert batch.shape == (128, 1, 32, 32) and batch.dtype == torch.float32
     assert batch.min() == -1.0 and batch.max() <= 1.0 and batch.max() > 0.9
-    assert batch_labels.dtype == torch.int64 and 0 <= batch_labels.min() and batch_labels.max() <= 9
+    assert batch_labels.dtype == torch.int64 and batch_labels.min() >= 0 and batch_labels.max() <= 9
     assert len(dm.train_dataloader()) == 10_000 // 128

@@ -1,0 +1,349 @@
+"""Training throughput of the engine (``Trainer.fit`` on a :class:`lightning_gans.GAN`) against a bare PyTorch loop.
+
+Both sides use the *same* networks (same constructors, same seed), the same losses and penalty (imported from
+``lightning_gans.losses`` / ``lightning_gans.regularizers``), the same optimizers and settings, the same synthetic
+in-memory data (a ``TensorDataset`` behind the same ``DataLoader`` settings) and the same number of batches, in the
+same process. The bare loop is a careful hand-written loop: it does the algorithmic work the engine does (one
+generator forward per DCGAN iteration reused for the G step, D frozen during the G backward, ``zero_grad`` to None)
+and nothing else (no gradient norms, no logging, no divergence check), so the ratio measures what the engine and
+Lightning cost on top.
+
+What is timed: the steady state. Each run trains ``warmup + steps`` batches; the clock starts when the ``warmup``-th
+batch has finished and stops when the last one has (data fetching, the step and the per-batch hooks are inside; the
+Trainer's one-time setup is not, and is reported separately as ``setup_s``). "Images" are real images through the
+discriminator: ``batch_size`` per batch (for WGAN-GP one batch = one critic step, plus a G step every 5th batch).
+Runs alternate ``bare, engine, engine, bare, ...`` after one untimed warm-up run of each, and the ratio is the median
+of the per-repeat ratios (each repeat's two runs are adjacent in time, which cancels slow drifts of a shared machine).
+
+Peak memory: on CUDA, ``torch.cuda.max_memory_allocated`` during the run (tensors only). On CPU, the increase of the
+process's peak resident set size (``VmHWM`` on Linux) over its value just before training, in a fresh child process
+per run, since the peak of a process never goes down.
+
+    python benchmarks/throughput.py            # 3 cases, 3 repeats of 10 timed batches
+    python benchmarks/throughput.py --quick    # smoke run: 2 cases, 1 repeat of 3 batches
+
+Writes ``benchmarks/results/throughput.json`` and ``throughput.md`` and prints the markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import lightning
+import torch
+from lightning import Callback, Trainer
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from lightning_gans import DCGAN, WGANGP
+from lightning_gans.losses import cross_entropy_d_loss, non_saturating_g_loss, wasserstein_d_loss, wasserstein_g_loss
+from lightning_gans.nets import DCGANDiscriminator, DCGANGenerator
+from lightning_gans.regularizers import gradient_penalty
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+IMAGE_SIZE, CHANNELS, LATENT_DIM, BASE_WIDTH = 32, 3, 100, 64  # DCGAN at CIFAR-10 size, the paper's widths
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark setting; the optimizer settings are the papers' (and the variants' defaults)."""
+
+    name: str
+    variant: str  # "dcgan" or "wgangp"
+    batch_size: int
+
+    @property
+    def is_wgan(self) -> bool:
+        return self.variant == "wgangp"
+
+    @property
+    def n_critic(self) -> int:
+        return 5 if self.is_wgan else 1
+
+    @property
+    def adam(self) -> dict:
+        return dict(lr=1e-4, betas=(0.0, 0.9)) if self.is_wgan else dict(lr=2e-4, betas=(0.5, 0.999))
+
+
+CASES = {
+    "dcgan_b64": Case("DCGAN 32px, batch 64", "dcgan", 64),
+    "dcgan_b128": Case("DCGAN 32px, batch 128", "dcgan", 128),
+    "wgangp_b64": Case("WGAN-GP 32px, batch 64", "wgangp", 64),
+}
+
+
+def build_networks(case: Case, seed: int = 0) -> tuple[nn.Module, nn.Module]:
+    """The generator and discriminator of ``case``, identical for both sides (same constructors, same seed)."""
+    torch.manual_seed(seed)
+    generator = DCGANGenerator(LATENT_DIM, IMAGE_SIZE, CHANNELS, BASE_WIDTH)
+    # WGAN-GP's critic uses layer norm: BatchNorm breaks the per-sample gradient penalty (as the variant's default).
+    discriminator = DCGANDiscriminator(IMAGE_SIZE, CHANNELS, BASE_WIDTH, norm="layer" if case.is_wgan else "batch")
+    return generator, discriminator
+
+
+def build_loader(case: Case, num_batches: int, seed: int = 0) -> DataLoader:
+    """Synthetic images in [-1, 1], in memory, shuffled with a seeded generator; exactly ``num_batches`` batches."""
+    data = torch.rand(num_batches * case.batch_size, CHANNELS, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(seed))
+    dataset = TensorDataset(data * 2 - 1)
+    return DataLoader(dataset, batch_size=case.batch_size, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ------------------------------------------------------------------------------------------------ bare PyTorch loop
+def run_bare(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> float:
+    """Train ``warmup + steps`` batches with a plain loop; return the seconds of the last ``steps`` batches."""
+    generator, discriminator = (net.to(device) for net in build_networks(case, seed))
+    opt_g = torch.optim.Adam(generator.parameters(), **case.adam)
+    opt_d = torch.optim.Adam(discriminator.parameters(), **case.adam)
+    noise = torch.Generator(device=device).manual_seed(seed)
+    start = 0.0
+    for index, (real,) in enumerate(build_loader(case, warmup + steps, seed)):
+        real = real.to(device, non_blocking=True)
+        z = torch.randn(real.shape[0], LATENT_DIM, device=device, generator=noise)
+        # D step. DCGAN keeps the graph of this fake for the G step (one G forward per iteration); WGAN-GP's G step
+        # comes every 5th batch with its own fresh fake, so this one needs no graph.
+        with torch.set_grad_enabled(not case.is_wgan):
+            fake = generator(z)
+        real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
+        if case.is_wgan:
+            loss_d = wasserstein_d_loss(real_logits, fake_logits)
+            loss_d = loss_d + 10.0 * gradient_penalty(discriminator, real, fake, None, noise)
+        else:
+            loss_d = cross_entropy_d_loss(real_logits, fake_logits)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        # G step, with D frozen so that the backward computes no D weight gradients.
+        if (index + 1) % case.n_critic == 0:
+            if case.is_wgan:
+                fake = generator(torch.randn(real.shape[0], LATENT_DIM, device=device, generator=noise))
+            discriminator.requires_grad_(False)
+            fake_logits = discriminator(fake)
+            loss_g = wasserstein_g_loss(fake_logits) if case.is_wgan else non_saturating_g_loss(fake_logits)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            discriminator.requires_grad_(True)
+        if index == warmup - 1:
+            _sync(device)
+            start = time.perf_counter()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+# -------------------------------------------------------------------------------------------- the engine, Trainer.fit
+class _BatchTimer(Callback):
+    """Clock from the end of batch ``warmup - 1`` to the end of the last batch."""
+
+    def __init__(self, warmup: int, last: int) -> None:
+        self.warmup, self.last, self.start, self.stop = warmup, last, 0.0, 0.0
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: lightning.LightningModule, outputs, batch, batch_idx: int) -> None:
+        if batch_idx in (self.warmup - 1, self.last):
+            _sync(pl_module.device)
+            if batch_idx == self.warmup - 1:
+                self.start = time.perf_counter()
+            else:
+                self.stop = time.perf_counter()
+
+
+def build_engine(case: Case, seed: int = 0) -> lightning.LightningModule:
+    """The library's variant wrapped around the same networks, with the same optimizer settings."""
+    generator, discriminator = build_networks(case, seed)
+    variant = WGANGP if case.is_wgan else DCGAN
+    model = variant(generator=generator, discriminator=discriminator, latent_dim=LATENT_DIM, seed=seed)
+    hp = model.hparams  # the variants' defaults are the benchmark's settings; fail loudly if they ever drift
+    assert (hp.lr_d, tuple(hp.betas_d), hp.n_critic) == (case.adam["lr"], case.adam["betas"], case.n_critic), hp
+    return model
+
+
+def run_engine(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> tuple[float, float]:
+    """Train ``warmup + steps`` batches with ``Trainer.fit``; return (seconds of the last ``steps``, setup seconds)."""
+    model = build_engine(case, seed)
+    timer = _BatchTimer(warmup, warmup + steps - 1)
+    trainer = Trainer(
+        accelerator=device.type, devices=1, max_epochs=1, limit_train_batches=warmup + steps, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, callbacks=[timer],
+    )  # fmt: skip
+    began = time.perf_counter()
+    trainer.fit(model, train_dataloaders=build_loader(case, warmup + steps, seed))
+    total = time.perf_counter() - began
+    timed = timer.stop - timer.start
+    assert model.discriminator_steps == warmup + steps, model.discriminator_steps
+    return timed, total - timed * (warmup + steps) / steps  # setup: whatever the batches do not explain
+
+
+# ------------------------------------------------------------------------------------------------------ memory probe
+def _peak_rss_mib() -> float:
+    """Peak resident set size of this process in MiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, the peak of this process image only (``getrusage``'s ``ru_maxrss``
+    carries the parent's peak over ``fork`` + ``exec``, which would hide a child's smaller peak). Elsewhere
+    ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def peak_memory(case_key: str, impl: str, warmup: int, steps: int, device: torch.device) -> float:
+    """Peak memory of one run in MiB (see the module docstring for what is measured on CPU and CUDA)."""
+    case = CASES[case_key]
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        (run_bare if impl == "bare" else run_engine)(case, warmup, steps, device)
+        return (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    command = [sys.executable, __file__, "--memory-probe", case_key, impl, "--warmup", str(warmup), "--steps", str(steps)]
+    command += ["--threads", str(torch.get_num_threads())]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def _memory_probe_main(case_key: str, impl: str, warmup: int, steps: int) -> None:
+    case = CASES[case_key]
+    build_networks(case), build_loader(case, 1)  # touch the allocator and import paths before the baseline
+    before = _peak_rss_mib()
+    (run_bare if impl == "bare" else run_engine)(case, warmup, steps, torch.device("cpu"))
+    print(f"{_peak_rss_mib() - before:.1f}")
+
+
+# --------------------------------------------------------------------------------------------------------- the suite
+def measure(case_key: str, warmup: int, steps: int, repeats: int, device: torch.device) -> dict:
+    """Interleaved repeats of both sides for one case; medians and the median paired ratio."""
+    case = CASES[case_key]
+    run_bare(case, warmup, 1, device), run_engine(case, warmup, 1, device)  # untimed: first-call kernel setup
+    bare_s, engine_s, setup_s = [], [], []
+    for repeat in range(repeats):
+        order = ("bare", "engine") if repeat % 2 == 0 else ("engine", "bare")
+        for impl in order:
+            if impl == "bare":
+                bare_s.append(run_bare(case, warmup, steps, device))
+            else:
+                timed, setup = run_engine(case, warmup, steps, device)
+                engine_s.append(timed)
+                setup_s.append(setup)
+        print(f"  {case_key} repeat {repeat + 1}/{repeats}: bare {bare_s[-1]:.2f} s, engine {engine_s[-1]:.2f} s", flush=True)
+    images = steps * case.batch_size
+    ratios = [b / e for b, e in zip(bare_s, engine_s)]  # our/bare images per second = bare time / our time
+    return {
+        "case": case_key, **asdict(case), "timed_batches": steps, "warmup_batches": warmup, "repeats": repeats,
+        "bare_seconds": bare_s, "engine_seconds": engine_s,
+        "bare_images_per_s": images / statistics.median(bare_s), "engine_images_per_s": images / statistics.median(engine_s),
+        "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "overhead_ms_per_batch": 1000 * (statistics.median(engine_s) - statistics.median(bare_s)) / steps,
+        "engine_setup_s": statistics.median(setup_s),
+    }  # fmt: skip
+
+
+def environment(device: torch.device) -> dict:
+    """Machine and versions, for the results file."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
+    except OSError:
+        commit = ""
+    info = {
+        "device": str(device), "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(), "python": platform.python_version(), "torch": torch.__version__,
+        "lightning": lightning.__version__, "commit": commit, "load_average_at_start": os.getloadavg()[0],
+    }  # fmt: skip
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def markdown_table(results: list[dict], memory_note: str) -> str:
+    """The results as a markdown table."""
+    lines = [
+        "| case | our img/s | bare img/s | ratio our/bare (min–max) | overhead ms/batch | our peak MiB | bare peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['name']} | {r['engine_images_per_s']:.1f} | {r['bare_images_per_s']:.1f} | "
+            f"{r['ratio']:.3f} ({r['ratio_min']:.3f}–{r['ratio_max']:.3f}) | {r['overhead_ms_per_batch']:+.1f} | "
+            f"{r.get('engine_peak_mib', float('nan')):.0f} | {r.get('bare_peak_mib', float('nan')):.0f} |"
+        )
+    return "\n".join(lines) + f"\n\nPeak memory: {memory_note}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: DCGAN b64 and WGAN-GP, 1 repeat of 3 batches")
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=None, help="cases to run (default: all)")
+    parser.add_argument("--steps", type=int, default=None, help="timed batches per run (default 10, quick 3)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed batches at the start of every run")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per side (default 3, quick 1)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for throughput.json / throughput.md")
+    parser.add_argument("--memory-probe", nargs=2, metavar=("CASE", "IMPL"), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's choice)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no "GPU available" banners per run
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    steps = args.steps or (3 if args.quick else 10)
+    if args.memory_probe:
+        _memory_probe_main(*args.memory_probe, args.warmup, steps)
+        return 0
+    repeats = args.repeats or (1 if args.quick else 3)
+    cases = args.cases or (["dcgan_b64", "wgangp_b64"] if args.quick else list(CASES))
+    device = torch.device(args.device)
+    env = environment(device)
+    print(f"throughput: {cases}, {repeats} repeat(s) x {steps} timed batches after {args.warmup} warm-up, on {device}", flush=True)
+    results = [measure(key, args.warmup, steps, repeats, device) for key in cases]
+    if device.type == "cuda":
+        memory_note = "torch.cuda.max_memory_allocated during one run, minus what was allocated before it (tensors only)."
+    else:
+        memory_note = (
+            "increase of the peak resident set size (VmHWM of /proc/self/status) of a fresh process over its value just "
+            "before training (networks, optimizer state, activations, allocator caches; the same process imports "
+            f"everything first), {args.warmup + steps} batches."
+        )
+    if not args.no_memory:
+        for r in results:
+            for impl in ("engine", "bare"):
+                r[f"{impl}_peak_mib"] = peak_memory(r["case"], impl, args.warmup, steps, device)
+    table = markdown_table(results, memory_note)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "throughput.json").write_text(json.dumps({"environment": env, "quick": args.quick, "results": results}, indent=2) + "\n")
+    header = (
+        f"# Training throughput: engine (Trainer.fit) vs bare PyTorch loop\n\n"
+        f"Command: `python benchmarks/throughput.py{' --quick' if args.quick else ''}` — {device}, "
+        f"{env['cpu_count']} CPUs, torch {env['torch']} ({env['torch_threads']} threads), lightning {env['lightning']}, "
+        f"commit {env['commit'] or 'unknown'}, load average at start {env['load_average_at_start']:.1f}.\n"
+        f"{repeats} interleaved repeat(s) of {steps} timed batches (after {args.warmup} warm-up batches) per side; "
+        "ratio = median over repeats of bare time / our time (images/s ratio; 1.0 = no overhead).\n\n"
+    )
+    (args.out / "throughput.md").write_text(header + table)
+    print("\n" + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

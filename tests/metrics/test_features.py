@@ -1,0 +1,146 @@
+"""Feature extractors: torchmetrics convention, Inception from a local file, offline errors, the digit classifier."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.error
+
+import pytest
+import torch
+from torch import nn
+from torchmetrics.image import FrechetInceptionDistance
+
+from lightning_gans.convert import to_uint8
+from lightning_gans.metrics.classifier import MNISTClassifier, weights_sha256
+from lightning_gans.metrics.features import (
+    INCEPTION_URL,
+    INCEPTION_WEIGHTS_ENV,
+    InceptionV3Features,
+    get_feature_extractor,
+    inception_weights_path,
+)
+
+
+def _images(n: int, seed: int, shift: float = 0.0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 8, 8, generator=generator) * 1.2 - 0.6 + shift  # in [-0.6, 0.6] + shift
+
+
+class Pixels(nn.Module):
+    """Linear features: the first four pixel values."""
+
+    num_features = 4
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float().flatten(1)[:, :4]
+
+
+def test_fid_with_a_linear_extractor_matches_the_closed_form() -> None:
+    # Shifting every pixel by c shifts the features by c and leaves the covariance alone: FID = D * c^2.
+    fid = FrechetInceptionDistance(feature=get_feature_extractor(Pixels()), reset_real_features=False)
+    images = to_uint8(_images(200, seed=0))
+    fid.update(images, real=True)
+    fid.update(images, real=False)
+    assert fid.compute().item() == pytest.approx(0.0, abs=1e-3)
+    fid.reset()
+    fid.update(images + 10, real=False)  # uint8 values stay below 255: no wrap-around
+    assert fid.compute().item() == pytest.approx(4 * 10.0**2, rel=1e-4)
+
+
+def test_fid_of_a_set_against_itself_is_zero_and_grows_with_a_shift(tiny_features) -> None:
+    extractor = get_feature_extractor(tiny_features)
+    assert extractor.num_features == 8  # read off the module, as torchmetrics does
+    fid = FrechetInceptionDistance(feature=extractor, reset_real_features=False)
+    real = _images(256, seed=1)
+    fid.update(to_uint8(real), real=True)
+    values = []
+    for shift in (0.0, 0.1, 0.2, 0.4):
+        fid.reset()
+        fid.update(to_uint8(real + shift), real=False)
+        values.append(fid.compute().item())
+    assert abs(values[0]) < 1e-5
+    assert values[0] < values[1] < values[2] < values[3]
+
+
+def test_module_extractor_rejects_float_images_and_bad_outputs(tiny_features) -> None:
+    extractor = get_feature_extractor(tiny_features)
+    with pytest.raises(TypeError, match="uint8"):
+        extractor(torch.zeros(2, 1, 8, 8))
+    bad = get_feature_extractor(nn.Flatten(0))  # returns (N*C*H*W,), not (N, D)
+    with pytest.raises(ValueError, match=r"must return features \(N, D\)"):
+        bad(torch.zeros(2, 1, 4, 4, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="feature_extractor"):
+        get_feature_extractor("vgg16")
+
+
+def test_inception_from_a_local_file_matches_torch_fidelity(inception_weights) -> None:
+    from torch_fidelity.utils import create_feature_extractor
+
+    by_file = get_feature_extractor("inception", weights=inception_weights)
+    assert isinstance(by_file, InceptionV3Features)
+    assert by_file.weights_sha256 == hashlib.sha256(inception_weights.read_bytes()).hexdigest()
+    assert "no-antialias" in by_file.resize
+    grey = to_uint8(_images(1, seed=2))  # one image: Inception at 299x299 is slow on a CPU
+    features, logits = by_file.extract(grey)
+    assert features.shape == (1, 2048) and logits.shape == (1, 1008)
+    reference = create_feature_extractor(
+        "inception-v3-compat", ["2048", "logits_unbiased"], cuda=False, verbose=False,
+        feature_extractor_weights_path=str(inception_weights),
+    )  # fmt: skip
+    ref_features, ref_logits = reference(grey.expand(-1, 3, -1, -1).contiguous())
+    torch.testing.assert_close(features, ref_features)
+    torch.testing.assert_close(logits, ref_logits)
+    assert features.std() > 0.01  # re-initialised weights give spread-out features
+
+
+def test_inception_weights_found_in_a_directory_or_the_environment(tmp_path, monkeypatch) -> None:
+    expected = tmp_path / "weights-inception-2015-12-05-6726825d.pth"  # torch-fidelity's file name
+    expected.write_bytes(b"weights")
+    assert inception_weights_path(tmp_path) == expected
+    monkeypatch.setenv(INCEPTION_WEIGHTS_ENV, str(expected))
+    assert inception_weights_path() == expected
+
+
+def test_offline_inception_without_a_file_says_how_to_provide_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # empty torch.hub cache
+    monkeypatch.delenv(INCEPTION_WEIGHTS_ENV, raising=False)
+
+    def no_network(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(torch.hub, "urlopen", no_network)  # what torch.hub.download_url_to_file calls
+    with pytest.raises(RuntimeError) as info:
+        get_feature_extractor("inception")
+    message = str(info.value)
+    assert INCEPTION_URL in message
+    assert "extractor_weights=" in message and INCEPTION_WEIGHTS_ENV in message
+    assert str(tmp_path / "hub" / "checkpoints") in message
+    assert isinstance(info.value.__cause__, urllib.error.URLError)
+
+    missing = tmp_path / "nope.pth"
+    with pytest.raises(FileNotFoundError, match="nope.pth") as info:
+        get_feature_extractor("inception", weights=missing)
+    assert INCEPTION_URL in str(info.value)
+    monkeypatch.setenv(INCEPTION_WEIGHTS_ENV, str(missing))
+    with pytest.raises(FileNotFoundError, match=INCEPTION_WEIGHTS_ENV):
+        get_feature_extractor("inception")
+
+
+def test_mnist_classifier_extractor(tmp_path) -> None:
+    classifier = MNISTClassifier(width=2, feature_dim=6).eval()
+    state = classifier.state_dict()
+    path = tmp_path / "classifier.pt"
+    metadata = {"sha256": weights_sha256(state), "width": 2, "feature_dim": 6}
+    torch.save({"state_dict": state, "metadata": metadata}, path)
+    with pytest.raises(ValueError, match="extractor_weights"):
+        get_feature_extractor("mnist_classifier")
+    extractor = get_feature_extractor("mnist_classifier", weights=path)
+    assert (extractor.name, extractor.num_features, extractor.provides_logits) == ("mnist_classifier", 6, True)
+    images = _images(3, seed=3)
+    features, logits = extractor.extract(to_uint8(images))
+    # uint8 -> [-1, 1] loses at most half a grey level
+    with torch.no_grad():
+        torch.testing.assert_close(features, classifier.features(images), atol=2e-2, rtol=0)
+        assert logits.shape == (3, 10)
+    rgb_features, _ = extractor.extract(to_uint8(images).expand(-1, 3, -1, -1))
+    torch.testing.assert_close(rgb_features, features)

@@ -1,0 +1,120 @@
+"""Final evaluation through torch-fidelity: closed forms, generator / dataset / folder inputs, Inception offline."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+from torchvision.utils import save_image
+
+from lightning_gans.convert import to_uint8, to_unit_range
+from lightning_gans.evaluate import evaluate_generator, register_with_fidelity
+from lightning_gans.metrics.features import get_feature_extractor
+
+
+def _images(n: int, seed: int, channels: int = 1) -> torch.Tensor:
+    return torch.rand(n, channels, 8, 8, generator=torch.Generator().manual_seed(seed)) * 1.6 - 0.8
+
+
+class Pixels(nn.Module):
+    num_features = 4
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float().flatten(1)[:, :4]
+
+
+class ConditionalNet(nn.Module):
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(num_classes, 4)
+        self.body = nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Unflatten(1, (1, 8, 8)))
+        self.labels_seen: list[torch.Tensor] = []
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        self.labels_seen.append(labels)
+        return self.body(z + self.embed(labels))
+
+
+class PlainConditional(nn.Module):
+    """Not ours: a ``generator`` G(z, labels), a ``latent_dim`` and ``num_classes``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.latent_dim, self.num_classes = 4, 3
+        self.generator = ConditionalNet(self.num_classes)
+
+
+def test_fid_matches_the_closed_form_and_is_zero_against_itself() -> None:
+    real = _images(200, seed=0)
+    same = evaluate_generator(real, real, num_samples=200, metrics=("fid",), feature_extractor=Pixels())
+    assert same["fid"] == pytest.approx(0.0, abs=1e-3)
+    # every pixel + 20/255 in uint8 -> features + 20 -> FID = D * 20^2 (covariances unchanged)
+    shifted = to_uint8(real).float().add(20).div(127.5).sub(1)
+    moved = evaluate_generator(shifted, real, num_samples=200, metrics=("fid",), feature_extractor=Pixels())
+    assert moved["fid"] == pytest.approx(4 * 20.0**2, rel=1e-3)
+    assert moved["provenance"]["num_fake"] == moved["provenance"]["num_real"] == 200
+
+
+def test_generator_module_through_the_fidelity_wrapper(tiny_features) -> None:
+    module = PlainConditional().train()
+    real = TensorDataset(_images(64, seed=1), torch.zeros(64, dtype=torch.long))  # (image, label) items
+    result = evaluate_generator(module, real, num_samples=64, feature_extractor=tiny_features, kid_subset_size=32)
+    assert set(result) == {"fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "provenance"}
+    assert result["fid"] > 0 and result["is"] >= 1.0 and 0 <= result["precision"] <= 1 and 0 <= result["recall"] <= 1
+    assert result["provenance"]["kid_subset_size"] == 32
+    labels = torch.cat(module.generator.labels_seen)
+    assert len(labels) == 64 and labels.min() >= 0 and labels.max() <= 2  # uniformly drawn class labels
+    assert module.training and module.generator.training  # modes restored after torch-fidelity's eval()
+
+
+def test_folder_of_pngs_gives_the_same_numbers_as_the_tensor(tmp_path, tiny_features) -> None:
+    real, fake = _images(32, seed=2), _images(32, seed=3)
+    for i, image in enumerate(real):
+        save_image(to_unit_range(image), tmp_path / f"{i:03d}.png")  # read back as RGB by torch-fidelity
+    options = dict(num_samples=32, metrics=("fid", "pr"), feature_extractor=tiny_features)
+    from_folder = evaluate_generator(fake, tmp_path, **options)
+    from_tensor = evaluate_generator(fake, real, **options)
+    assert from_folder["fid"] == pytest.approx(from_tensor["fid"], rel=1e-4)
+    assert (from_folder["precision"], from_folder["recall"]) == (from_tensor["precision"], from_tensor["recall"])
+
+
+def test_registered_extractor_gives_torch_fidelity_our_features(tiny_features) -> None:
+    from torch_fidelity.utils import create_feature_extractor
+
+    name = register_with_fidelity(tiny_features)
+    assert register_with_fidelity(tiny_features) == name  # same weights, same name
+    adapter = create_feature_extractor(name, ["features", "logits"], cuda=False, verbose=False)
+    images = to_uint8(_images(5, seed=4))
+    ours = get_feature_extractor(tiny_features).extract(images)
+    for theirs, mine in zip(adapter(images), ours):
+        torch.testing.assert_close(theirs, mine)
+
+
+def test_inception_path_uses_torch_fidelitys_own_network(inception_weights) -> None:
+    images = _images(4, seed=5)  # grey: repeated to RGB for Inception; 4 images, the k-NN minimum for k=3
+    result = evaluate_generator(
+        images, images, num_samples=4, metrics=("pr",), feature_extractor="inception", extractor_weights=inception_weights
+    )
+    assert result["precision"] == result["recall"] == 1.0  # identical sets: every point is inside the other's balls
+    provenance = result["provenance"]
+    assert provenance["extractor"] == "inception-v3-compat"
+    assert provenance["extractor_sha256"] == hashlib.sha256(inception_weights.read_bytes()).hexdigest()
+    assert "no-antialias" in provenance["resize"]
+
+
+def test_bad_arguments_are_named(tiny_features, tmp_path) -> None:
+    images = _images(8, seed=6)
+    with pytest.raises(ValueError, match="metrics"):
+        evaluate_generator(images, images, num_samples=8, metrics=("fid", "lpips"), feature_extractor=tiny_features)
+    with pytest.raises(ValueError, match="num_samples=16"):
+        evaluate_generator(images, images, num_samples=16, feature_extractor=tiny_features)
+    with pytest.raises(ValueError, match="real"):
+        evaluate_generator(images, None, num_samples=8, metrics=("fid",), feature_extractor=tiny_features)
+    with pytest.raises(ValueError, match="folder"):
+        evaluate_generator(images, tmp_path / "missing", num_samples=8, feature_extractor=tiny_features)
+    with pytest.raises(TypeError, match="generator"):
+        evaluate_generator(nn.Linear(2, 2), images, num_samples=8, feature_extractor=tiny_features)
