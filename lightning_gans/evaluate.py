@@ -105,10 +105,12 @@ class _SamplingNet(nn.Module):
         self.net = _sampling_network(module)
         self.num_classes = getattr(module, "num_classes", None)
         self.labels = torch.Generator().manual_seed(seed)
+        self.seed, self.calls = seed, 0
 
     def forward(self, z: Tensor) -> Tensor:
-        if self.net is None:
-            images = sample_from(self.module, z.shape[0])
+        if self.net is None:  # reproducible: batch k is drawn with seed + k
+            images = sample_from(self.module, z.shape[0], seed=self.seed + self.calls)
+            self.calls += 1
         else:
             z = z.to(next(self.net.parameters()).device)
             if self.num_classes:
@@ -191,6 +193,43 @@ def register_with_fidelity(extractor: FeatureExtractor | nn.Module) -> str:
     return name
 
 
+def _fidelity_extractor(
+    feature_extractor: str | nn.Module, weights: str | os.PathLike | None
+) -> tuple[str, dict[str, str], dict[str, object], bool]:
+    """torch-fidelity's extractor name and options, our provenance, and whether it needs RGB input."""
+    if isinstance(feature_extractor, InceptionV3Features) or feature_extractor == "inception":
+        # torch-fidelity's own Inception: the reference numbers
+        path = Path(getattr(feature_extractor, "weights_path", None) or inception_weights_path(weights))
+        provenance = {"extractor": "inception-v3-compat", "extractor_sha256": _file_sha256(path)}
+        provenance["resize"] = InceptionV3Features.resize
+        return "inception-v3-compat", {"feature_extractor_weights_path": str(path)}, provenance, True
+    extractor = get_feature_extractor(feature_extractor, weights)
+    provenance = {k: v for k, v in extractor.provenance().items() if k != "feature_dim"}
+    return register_with_fidelity(extractor), {}, provenance, False
+
+
+def _fake_input(generator: nn.Module | Tensor, num_samples: int, rgb: bool, seed: int) -> tuple[object, bool]:
+    """torch-fidelity's first input (a Dataset of samples, or its generator wrapper) and whether it is on CUDA."""
+    from torch_fidelity import GenerativeModelModuleWrapper
+
+    if isinstance(generator, Tensor):
+        if generator.dim() != 4 or len(generator) < num_samples:
+            raise ValueError(
+                f"`generator` as a tensor must hold >= num_samples={num_samples} images (N, C, H, W), "
+                f"got shape {tuple(generator.shape)}"
+            )
+        return _Uint8Images(generator, rgb, num_samples), generator.is_cuda
+    if isinstance(generator, nn.Module) and supports_sampling(generator):
+        net = _SamplingNet(generator, rgb, seed)
+        z_size = latent_dim_of(generator) if net.net is not None else 1
+        cuda = next(generator.parameters(), torch.empty(0)).is_cuda
+        return GenerativeModelModuleWrapper(net, z_size, "normal", 0), cuda  # eval mode, like sample()
+    raise TypeError(
+        "`generator` must be a tensor of samples or a module with `sample(n)` or `generator` + `latent_dim`, "
+        f"got {type(generator).__name__}"
+    )
+
+
 def evaluate_generator(
     generator: nn.Module | Tensor,
     real: Dataset | Tensor | str | os.PathLike | None,
@@ -238,49 +277,19 @@ def evaluate_generator(
         raise ValueError(f"`kid_subset_size` must be an int >= 2, got {kid_subset_size!r}")
     if real is None and chosen != ("is",):
         raise ValueError(f"`real` is needed for {[m for m in chosen if m != 'is']}; got None")
-    from torch_fidelity import GenerativeModelModuleWrapper, calculate_metrics, __version__ as fidelity_version
+    from torch_fidelity import __version__ as fidelity_version
+    from torch_fidelity import calculate_metrics
 
-    if feature_extractor == "inception" or isinstance(feature_extractor, InceptionV3Features):
-        if isinstance(feature_extractor, InceptionV3Features):
-            path = Path(feature_extractor.weights_path)
-        else:
-            path = inception_weights_path(extractor_weights)
-        fe_name, fe_options = "inception-v3-compat", {"feature_extractor_weights_path": str(path)}
-        provenance = {"extractor": fe_name, "extractor_sha256": _file_sha256(path), "resize": InceptionV3Features.resize}
-        rgb = True
-    else:
-        extractor = get_feature_extractor(feature_extractor, extractor_weights)
-        fe_name, fe_options, rgb = register_with_fidelity(extractor), {}, False
-        provenance = {k: v for k, v in extractor.provenance().items() if k != "feature_dim"}
-
-    if isinstance(generator, Tensor):
-        if generator.dim() != 4 or len(generator) < num_samples:
-            raise ValueError(
-                f"`generator` as a tensor must hold >= num_samples={num_samples} images (N, C, H, W), "
-                f"got shape {tuple(generator.shape)}"
-            )
-        fake, cuda, restore = _Uint8Images(generator, rgb, num_samples), generator.is_cuda, None
-    elif isinstance(generator, nn.Module) and supports_sampling(generator):
-        net = _SamplingNet(generator, rgb, seed)
-        z_size = latent_dim_of(generator) if net.net is not None else 1
-        cuda = next(generator.parameters(), torch.empty(0)).is_cuda
-        restore = {m: m.training for m in generator.modules()}
-        fake = GenerativeModelModuleWrapper(net, z_size, "normal", 0)  # eval mode, like sample()
-    else:
-        raise TypeError(
-            "`generator` must be a tensor of samples or a module with `sample(n)` or `generator` + `latent_dim`, "
-            f"got {type(generator).__name__}"
-        )
+    fe_name, fe_options, provenance, rgb = _fidelity_extractor(feature_extractor, extractor_weights)
     if isinstance(real, (str, os.PathLike)):
         if not Path(real).is_dir():
             raise ValueError(f"`real` as a path must be a folder of images, got {str(real)!r}")
         real_input, num_real = str(real), None
-    elif real is not None:
-        real_input = _Uint8Images(real, rgb)
-        num_real = len(real_input)
     else:
-        real_input, num_real = None, None
-
+        real_input = None if real is None else _Uint8Images(real, rgb)
+        num_real = None if real is None else len(real_input)
+    restore = {m: m.training for m in generator.modules()} if isinstance(generator, nn.Module) else {}
+    fake, cuda = _fake_input(generator, num_samples, rgb, seed)
     subset = min(kid_subset_size, num_samples, num_real or num_samples)
     try:
         raw = calculate_metrics(
@@ -299,7 +308,7 @@ def evaluate_generator(
             **fe_options,
         )
     finally:
-        for submodule, mode in (restore or {}).items():  # the wrapper switched everything to eval mode
+        for submodule, mode in restore.items():  # torch-fidelity's wrapper switched everything to eval mode
             submodule.train(mode)
     result: dict[str, object] = {_RESULT_KEYS[k]: float(v) for k, v in raw.items() if k in _RESULT_KEYS}
     result["provenance"] = {

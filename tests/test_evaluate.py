@@ -97,7 +97,8 @@ def test_registered_extractor_gives_torch_fidelity_our_features(tiny_features) -
 def test_inception_path_uses_torch_fidelitys_own_network(inception_weights) -> None:
     images = _images(4, seed=5)  # grey: repeated to RGB for Inception; 4 images, the k-NN minimum for k=3
     result = evaluate_generator(
-        images, images, num_samples=4, metrics=("pr",), feature_extractor="inception", extractor_weights=inception_weights
+        images, images, num_samples=4, metrics=("pr",), feature_extractor="inception",
+        extractor_weights=inception_weights,
     )
     assert result["precision"] == result["recall"] == 1.0  # identical sets: every point is inside the other's balls
     provenance = result["provenance"]
@@ -118,3 +119,18 @@ def test_bad_arguments_are_named(tiny_features, tmp_path) -> None:
         evaluate_generator(images, tmp_path / "missing", num_samples=8, feature_extractor=tiny_features)
     with pytest.raises(TypeError, match="generator"):
         evaluate_generator(nn.Linear(2, 2), images, num_samples=8, feature_extractor=tiny_features)
+
+
+def test_module_with_only_a_sample_method_is_reproducible(tiny_features) -> None:
+    class SampleOnly(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.tensor(0.5))
+
+        def sample(self, n, labels=None):
+            return (torch.rand(n, 1, 8, 8) * 2 - 1) * self.scale
+
+    options = dict(num_samples=32, metrics=("fid",), feature_extractor=tiny_features, batch_size=16)
+    first = evaluate_generator(SampleOnly(), _images(32, seed=7), **options)
+    again = evaluate_generator(SampleOnly(), _images(32, seed=7), **options)
+    assert first["fid"] == again["fid"] > 0

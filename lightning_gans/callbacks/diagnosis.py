@@ -63,6 +63,32 @@ class Diagnosis:
 class HealthThresholds:
     """The documented, configurable thresholds of the diagnosis rules (names match ``GANHealthMonitor``'s).
 
+    Steps are generator steps; a "check" happens every ``check_every_n_steps`` of them. Defaults and why:
+
+    - ``warmup_steps=500``: every GAN starts with low diversity and a discriminator that wins easily (healthy
+      2-D runs showed diversity ratios of 0.1-0.5 before step 500); nothing is diagnosed before.
+    - ``patience=3``: three consecutive checks of evidence separate a failure from GAN training's oscillations.
+    - ``reference_checks=3``: the generator-gradient reference is the median of the first 3 checks after warm-up
+      (a median ignores one spike).
+    - ``grad_ratio_threshold=0.01``: healthy runs' generator gradient norms wander ~25x below that reference near
+      equilibrium; a 100x fall while the discriminator wins is beyond it.
+    - ``d_win_auc=0.9``: "the discriminator wins" = it ranks a real sample above a fake one 90 % of the time
+      (0.5 at equilibrium); scale-free, so it holds for critics too.
+    - ``saturation_prob=0.02``: ``sigmoid(D) > 0.98`` on reals and ``< 0.02`` on fakes (|logit| > 3.9); the
+      minimax generator's gradient is scaled by ``sigmoid(D(G(z)))``, 25x weaker than at equilibrium.
+    - ``saturation_logit_gap=10``: mean real and fake logits 10 apart is saturation however they are offset.
+    - ``d_loss_eps=0.1``: the cross-entropy D loss is 2 log 2 = 1.39 at equilibrium; below 0.1 D is ~95 % sure of
+      every sample.
+    - ``g_loss_plateau_tol=0.05``: the generator loss moves less than 5 % (of max(1, |mean|)) over ``patience``
+      checks.
+    - ``diversity_threshold=0.2``: fakes 5x closer to each other than real samples; a generator on one mode of the
+      25-mode grid scores ~0.02, on two neighbouring modes ~0.21 (ring: 0.01 and 0.31), while healthy runs stayed
+      above 0.5 after warm-up.
+    - ``drop_fraction=0.5``: a signal halving from its best since warm-up is a sudden collapse even above the
+      absolute thresholds (diversity ratios are capped at 1 first, so tightening to the data's spread is no drop).
+    - ``entropy_ratio_threshold=0.5``: the class entropy of fakes below half that of real data (10 balanced
+      classes: 2.30 nats; 3 balanced classes: 1.10).
+
     >>> HealthThresholds(patience=5).diversity_threshold
     0.2
     >>> HealthThresholds(drop_fraction=1.5)
@@ -75,6 +101,7 @@ class HealthThresholds:
     patience: int = 3
     reference_checks: int = 3
     grad_ratio_threshold: float = 0.01
+    d_win_auc: float = 0.9
     saturation_prob: float = 0.02
     saturation_logit_gap: float = 10.0
     d_loss_eps: float = 0.1
@@ -88,7 +115,7 @@ class HealthThresholds:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        unit = ("grad_ratio_threshold", "diversity_threshold", "drop_fraction", "entropy_ratio_threshold")
+        unit = ("grad_ratio_threshold", "d_win_auc", "diversity_threshold", "drop_fraction", "entropy_ratio_threshold")
         for name in unit:
             _check_number(name, getattr(self, name), 0.0, 1.0)
         _check_number("saturation_prob", self.saturation_prob, 0.0, 0.5)
@@ -118,7 +145,8 @@ class HealthRules:
 
     Vanishing gradients, at a check, when either
       * the generator's gradient norm is below ``grad_ratio_threshold`` x its early reference (the median of the
-        first ``reference_checks`` checks after warm-up), or
+        first ``reference_checks`` checks after warm-up) while the discriminator wins (``d_auc >= d_win_auc``;
+        small generator gradients with a confused discriminator are the equilibrium, not a failure), or
       * the discriminator is saturated - mean ``sigmoid(D(real)) > 1 - saturation_prob`` and mean
         ``sigmoid(D(fake)) < saturation_prob``, or a real-fake logit gap above ``saturation_logit_gap`` - while the
         discriminator loss is near 0 (``|loss_d| <= d_loss_eps``) and the generator loss is flat over the last
@@ -181,10 +209,13 @@ class HealthRules:
                 self.g_grad_reference = statistics.median(self._reference_samples)
         if g is not None and self.g_grad_reference:
             s["g_grad_ratio"] = ratio = g / self.g_grad_reference
-            if ratio < t.grad_ratio_threshold:
+            auc = s.get("d_auc")
+            # Small G gradients alone are also the equilibrium (D at 1/2 everywhere): D must be winning as well.
+            if ratio < t.grad_ratio_threshold and auc is not None and auc >= t.d_win_auc:
                 reasons.append(
                     f"generator gradient norm {g:.3g} is {ratio:.2g}x its early reference {self.g_grad_reference:.3g}"
-                    f" (threshold {t.grad_ratio_threshold:g}x)"
+                    f" (threshold {t.grad_ratio_threshold:g}x) while the discriminator separates real from fake"
+                    f" (AUC {auc:.3f} >= {t.d_win_auc:g})"
                 )
         loss_g = s.get("loss_g")
         if loss_g is not None:

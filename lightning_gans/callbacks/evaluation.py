@@ -48,6 +48,11 @@ def count_tag(n: int) -> str:
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
 
 
+def _step_count(trainer: Trainer, pl_module: LightningModule) -> int:
+    # Our GAN's generator steps; trainer.global_step counts every optimizer step (G and D together).
+    return int(getattr(pl_module, "generator_steps", trainer.global_step))
+
+
 class _Precomputed(nn.Module):
     """Identity "feature network": the callback extracts features once and feeds them to every metric."""
 
@@ -109,7 +114,7 @@ class EvaluationCallback(Callback):
 
     Real images are the first ``num_samples`` items of the train dataloader's dataset (images in ``[-1, 1]``).
     Provenance (extractor, weights sha256, resize, counts, seeds) goes to the loggers' hyperparameters and, with
-    every value logged, to ``evaluation.json`` in ``trainer.log_dir``.
+    every value logged (``step``: the schedule's step count), to ``evaluation.json`` in ``trainer.log_dir``.
 
     >>> callback = EvaluationCallback(num_samples=5000, every_n_steps=1000)
     >>> callback.names["fid"], callback.names["recall"]
@@ -132,18 +137,22 @@ class EvaluationCallback(Callback):
         prefix: str = "val/",
     ) -> None:
         self.metrics = check_metrics(metrics)
-        for arg, value in (("num_samples", num_samples), ("batch_size", batch_size), ("kid_subset_size", kid_subset_size)):
+        sizes = {"num_samples": num_samples, "batch_size": batch_size, "kid_subset_size": kid_subset_size}
+        for arg, value in sizes.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 2:
                 raise ValueError(f"`{arg}` must be an int >= 2, got {value!r}")
         for arg, value in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps)):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"`{arg}` must be a positive int or None, got {value!r}")
         if every_n_epochs is not None and every_n_steps is not None:
-            raise ValueError(f"give `every_n_epochs` or `every_n_steps`, not both (got {every_n_epochs}, {every_n_steps})")
+            raise ValueError(
+                f"give `every_n_epochs` or `every_n_steps`, not both; got {every_n_epochs}, {every_n_steps}"
+            )
         check_feature_extractor_name(feature_extractor)
         if real_cache_dir is not None and not dataset_name:
             raise ValueError("`dataset_name` is required with `real_cache_dir` (it keys the cache), got None")
-        self.num_samples, self.batch_size, self.seed, self.kid_subset_size = num_samples, batch_size, seed, kid_subset_size
+        self.num_samples, self.batch_size, self.kid_subset_size = num_samples, batch_size, kid_subset_size
+        self.seed = seed
         self.every_n_epochs = every_n_epochs if every_n_steps is not None or every_n_epochs else 1
         self.every_n_steps = every_n_steps
         self.feature_extractor, self.extractor_weights = feature_extractor, extractor_weights
@@ -175,6 +184,7 @@ class EvaluationCallback(Callback):
             raise ValueError(f"`metrics` includes 'is' but extractor {self._extractor.name} provides no logits")
         # Created here, in each process, not in __init__: under ddp_spawn states made in __init__ stayed shared.
         self._metrics, self._real_fed, self._last_step = None, False, -1
+        self.history, self.provenance = [], {}  # per run: the first evaluation logs the provenance
         if self._extractor.num_features is not None:
             self._build_metrics(self._extractor.num_features)
 
@@ -185,7 +195,7 @@ class EvaluationCallback(Callback):
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *_: object) -> None:
         if self.every_n_steps is None:
             return
-        step = int(getattr(pl_module, "generator_steps", trainer.global_step))
+        step = _step_count(trainer, pl_module)
         if step > 0 and step % self.every_n_steps == 0 and step != self._last_step:
             self._last_step = step
             self.evaluate(trainer, pl_module)
@@ -219,7 +229,8 @@ class EvaluationCallback(Callback):
                     if name in metrics:
                         metrics[name].update(real, real=True)
                 if "kid" in metrics:
-                    metrics["kid"].subset_size = min(self.kid_subset_size, self.num_samples, self.provenance["num_real"])
+                    num_real = self.provenance["num_real"]
+                    metrics["kid"].subset_size = min(self.kid_subset_size, self.num_samples, num_real)
                 self._real_fed = True
             for features, logits in fake_batches:
                 for name, metric in metrics.items():
@@ -271,7 +282,8 @@ class EvaluationCallback(Callback):
         first = next(batches)
         shape = tuple(images_of(first).shape[1:])
         extractor = self._extractor
-        key = (self.dataset_name or id(loader.dataset), extractor.name, extractor.weights_sha256, self.num_samples, shape)
+        dataset = self.dataset_name or id(loader.dataset)
+        key = (dataset, extractor.name, extractor.weights_sha256, self.num_samples, shape)
         path = self._cache_path(extractor, shape)
         if key not in self._real_memory and path is not None and path.is_file():
             stored = torch.load(path, map_location="cpu", weights_only=True)
@@ -322,7 +334,8 @@ class EvaluationCallback(Callback):
         step = getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step)
         trainer.callback_metrics.update({k: torch.tensor(v) for k, v in values.items()})  # for ModelCheckpoint
         first = not self.history
-        self.history.append({"epoch": trainer.current_epoch, "step": step, "seconds": round(seconds, 3), **values, **spreads})
+        entry = {"epoch": trainer.current_epoch, "step": _step_count(trainer, pl_module), "seconds": round(seconds, 3)}
+        self.history.append({**entry, **values, **spreads})
         if first:
             ema = getattr(pl_module, "ema_generator", None) is not None
             self.provenance.update(
@@ -333,7 +346,10 @@ class EvaluationCallback(Callback):
                 kid_subsets=_KID_SUBSETS, kid_subset_size=getattr(self._metrics.get("kid"), "subset_size", None),
                 is_splits=_IS_SPLITS, pr_neighborhood=_PR_NEIGHBORHOOD, implementation="torchmetrics",
             )  # fmt: skip
-            flat = {f"eval/{k}": v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in self.provenance.items()}
+            flat = {
+                f"eval/{k}": v if isinstance(v, (int, float, str, bool)) else str(v)
+                for k, v in self.provenance.items()
+            }
             for logger in trainer.loggers:
                 logger.log_hyperparams(flat)
         for logger in trainer.loggers:

@@ -28,6 +28,7 @@ from lightning_gans.callbacks.health_signals import (
     mean_pairwise_distance,
     modes_seen,
     saturation,
+    separation_auc,
 )
 from lightning_gans.sampling import sample_from, supports_sampling
 
@@ -45,15 +46,18 @@ class GANHealthMonitor(Callback):
       last ``grad_window`` generator steps (and the discriminator steps between them), taken after AMP
       unscaling; ``g_grad_ratio``: generator norm / its early reference;
     - ``d_real_prob``, ``d_fake_prob`` (mean ``sigmoid(D)``), ``d_real_fake_gap`` (mean logit difference) and
-      ``d_saturation`` (fraction of samples judged with confidence ``> 1 - saturation_prob``) on a real probe
-      batch and on ``probe_size`` fixed-noise fakes;
+      ``d_saturation`` (fraction of samples judged with confidence ``> 1 - saturation_prob``) and ``d_auc``
+      (probability that D scores a real sample above a fake one) on a real probe batch and on ``probe_size``
+      fixed-noise fakes;
     - ``diversity_ratio``: mean pairwise distance of the fakes / that of the real probe (1 = as spread as the
       data, 0 = one point); ``feature_diversity_ratio``: the same in ``feature_extractor`` space;
     - ``class_entropy`` (nats) and ``modes_seen`` of the fakes' predicted classes when a ``classifier`` is given.
 
     The real probe is the first ``probe_size`` samples of the training batches (a tensor, or the first element of
-    a tuple/list, with integer labels as the second). Probes run without gradients, with autocast disabled and
-    with the discriminator, classifier and extractor in eval mode (their modes are restored afterwards). The
+    a tuple/list, with integer labels as the second). Probes run without gradients and with autocast disabled;
+    the generator samples in eval mode (as :func:`~lightning_gans.sampling.sample_from` does), the classifier and
+    extractor run in eval mode (modes restored afterwards), and the discriminator runs as training sees it, in its
+    current mode, with its buffers (BatchNorm statistics, spectral-norm vectors) restored afterwards. The
     diagnosis rules and thresholds are those of :class:`~lightning_gans.callbacks.diagnosis.HealthRules`: nothing
     is diagnosed during ``warmup_steps`` and a failure needs ``patience`` consecutive checks of evidence. Then a
     single :class:`GANHealthWarning` per failure names it, gives the figures and the remedies (tailored to the
@@ -71,7 +75,7 @@ class GANHealthMonitor(Callback):
         stop_on_diagnosis: set ``trainer.should_stop`` on a diagnosis.
         log_layer_norms: also log every layer's gradient norm (``health/g_grad_norm/<layer>``).
         grad_window: generator steps before each check whose gradient norms are averaged.
-        reference_checks, grad_ratio_threshold, saturation_prob, saturation_logit_gap, d_loss_eps,
+        reference_checks, grad_ratio_threshold, d_win_auc, saturation_prob, saturation_logit_gap, d_loss_eps,
         g_loss_plateau_tol, diversity_threshold, drop_fraction, entropy_ratio_threshold: the thresholds of
             :class:`~lightning_gans.callbacks.diagnosis.HealthThresholds`.
         d_loss_key, g_loss_key: ``trainer.callback_metrics`` keys of the discriminator and generator losses.
@@ -99,6 +103,7 @@ class GANHealthMonitor(Callback):
         grad_window: int = 4,
         reference_checks: int = 3,
         grad_ratio_threshold: float = 0.01,
+        d_win_auc: float = 0.9,
         saturation_prob: float = 0.02,
         saturation_logit_gap: float = 10.0,
         d_loss_eps: float = 0.1,
@@ -125,7 +130,7 @@ class GANHealthMonitor(Callback):
             raise TypeError(f"seed must be an int, got {type(seed).__name__}")
         self.thresholds = HealthThresholds(
             warmup_steps=warmup_steps, patience=patience, reference_checks=reference_checks,
-            grad_ratio_threshold=grad_ratio_threshold, saturation_prob=saturation_prob,
+            grad_ratio_threshold=grad_ratio_threshold, d_win_auc=d_win_auc, saturation_prob=saturation_prob,
             saturation_logit_gap=saturation_logit_gap, d_loss_eps=d_loss_eps, g_loss_plateau_tol=g_loss_plateau_tol,
             diversity_threshold=diversity_threshold, drop_fraction=drop_fraction,
             entropy_ratio_threshold=entropy_ratio_threshold,
@@ -262,9 +267,11 @@ class GANHealthMonitor(Callback):
         real = self._real.to(device)
         num_classes = getattr(pl_module, "num_classes", None)
         fake_labels = torch.arange(self.probe_size, device=device) % num_classes if num_classes else None
-        extras = [m for m in (pl_module.discriminator, self.classifier, self.feature_extractor) if m is not None]
+        extras = [m for m in (self.classifier, self.feature_extractor) if m is not None]
         out: dict[str, Tensor] = {}
-        with torch.autocast(device.type, enabled=False), _eval_mode(*extras):
+        # D runs in training mode, as the generator's gradients see it (BatchNorm on batch statistics); its
+        # buffers (running statistics, spectral-norm vectors) are restored, so the probe leaves no trace.
+        with torch.autocast(device.type, enabled=False), _eval_mode(*extras), _restored_buffers(pl_module.discriminator):
             fake = sample_from(pl_module, self.probe_size, seed=self.seed, labels=fake_labels).to(real.dtype)
             if not self._real_stats:
                 self._real_stats = self._statistics(real)
@@ -311,6 +318,7 @@ class GANHealthMonitor(Callback):
             "d_fake_prob": torch.sigmoid(fake_logits).mean(),
             "d_real_fake_gap": real_logits.mean() - fake_logits.mean(),
             "d_saturation": saturation(real_logits, fake_logits, self.thresholds.saturation_prob),
+            "d_auc": separation_auc(real_logits, fake_logits),
         }
 
     def _warn_once(self, key: str, message: str) -> None:
@@ -341,6 +349,18 @@ def _split_batch(batch) -> tuple[Tensor | None, Tensor | None]:
         labels = second if isinstance(second, Tensor) and not second.is_floating_point() and second.ndim == 1 else None
         return batch[0], labels
     return None, None
+
+
+@contextmanager
+def _restored_buffers(module: nn.Module) -> Iterator[None]:
+    """Run the block, then put every buffer of ``module`` back to its value before the block."""
+    saved = [(buffer, buffer.detach().clone()) for buffer in module.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
 
 
 @contextmanager

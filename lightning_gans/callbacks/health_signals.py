@@ -7,6 +7,7 @@ stored in a network), so each signal can be checked against a closed-form value:
   which falls towards 0 when the generator collapses onto few outputs.
 - :func:`saturation` - how many real and fake samples the discriminator classifies with near-certainty; at 1 the
   sigmoid of the discriminator is stuck at 0/1 and a minimax generator receives no gradient.
+- :func:`separation_auc` - how well the discriminator tells real from fake, whatever its logits' scale.
 - :func:`class_histogram`, :func:`histogram_entropy`, :func:`modes_seen` - the class spread of samples under a
   classifier.
 - :class:`GradNormTracker` - per-layer and total gradient L2 norms, accumulated on the device and read once.
@@ -65,6 +66,21 @@ def saturation(real_logits: Tensor, fake_logits: Tensor, eps: float = 0.02) -> T
     real_sure = (real_logits.detach().float() > cut).float().mean()
     fake_sure = (fake_logits.detach().float() < -cut).float().mean()
     return (real_sure + fake_sure) / 2
+
+
+def separation_auc(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Probability that the discriminator scores a random real sample above a random fake one (ties count 1/2).
+
+    The area under the ROC curve of D as a real/fake classifier: 0.5 when D cannot tell them apart (the
+    equilibrium), 1.0 when it separates them completely. Unlike sigmoid outputs it is independent of the logits'
+    scale and offset, so it means the same for a Wasserstein critic.
+
+    >>> separation_auc(torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0]))  # 3 of the 4 pairs ordered right
+    tensor(0.7500)
+    """
+    real = real_logits.detach().float().flatten()[:, None]  # (R, 1)
+    fake = fake_logits.detach().float().flatten()[None, :]  # (1, F)
+    return (real > fake).float().mean() + 0.5 * (real == fake).float().mean()
 
 
 def class_histogram(logits: Tensor) -> Tensor:

@@ -75,7 +75,8 @@ class SampleGridCallback(Callback):
         seed: the fixed noise seed.
         nrow: images per grid row (default: square grid; per class for conditional modules).
         output_dir: where PNG files go.
-        mode_centers: ``(K, 2)`` centres drawn under 2-D samples.
+        mode_centers: ``(K, 2)`` centres drawn under 2-D samples; default: the datamodule's ``mode_centers``
+            (as :class:`~lightning_gans.data.toy.ToyDataModule` has).
         tag: logger tag and file-name prefix.
 
     >>> SampleGridCallback(num_samples=16, every_n_steps=100).every_n_steps
@@ -96,9 +97,12 @@ class SampleGridCallback(Callback):
         for arg, value in (("num_samples", num_samples), ("every_n_steps", every_n_steps),
                            ("every_n_epochs", every_n_epochs), ("nrow", nrow)):  # fmt: skip
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ValueError(f"`{arg}` must be a positive int{'' if arg == 'num_samples' else ' or None'}, got {value!r}")
+                allowed = "a positive int" if arg == "num_samples" else "a positive int or None"
+                raise ValueError(f"`{arg}` must be {allowed}, got {value!r}")
         if every_n_steps is not None and every_n_epochs is not None:
-            raise ValueError(f"give `every_n_steps` or `every_n_epochs`, not both (got {every_n_steps}, {every_n_epochs})")
+            raise ValueError(
+                f"give `every_n_steps` or `every_n_epochs`, not both; got {every_n_steps}, {every_n_epochs}"
+            )
         if mode_centers is not None:
             mode_centers = torch.as_tensor(mode_centers, dtype=torch.float32)
             if mode_centers.dim() != 2 or mode_centers.shape[1] != 2:
@@ -131,7 +135,7 @@ class SampleGridCallback(Callback):
             self._last_step = step
             self.log_samples(trainer, pl_module)
 
-    def render(self, pl_module: LightningModule, title: str = "") -> Tensor:
+    def render(self, pl_module: LightningModule, title: str = "", mode_centers: Tensor | None = None) -> Tensor:
         """The picture for the current weights: ``(3, H, W)`` floats in ``[0, 1]``."""
         num_classes = getattr(pl_module, "num_classes", None)
         labels, nrow = None, self.nrow
@@ -141,10 +145,12 @@ class SampleGridCallback(Callback):
         n = self.num_samples if labels is None else len(labels)
         samples = sample_from(pl_module, n, seed=self.seed, labels=labels)
         if samples.dim() == 2 and samples.shape[1] == 2:
-            figure = scatter_figure(samples, self.mode_centers, title)
+            centers = self.mode_centers if self.mode_centers is not None else mode_centers
+            figure = scatter_figure(samples, centers, title)
             return _figure_to_tensor(figure)
         if samples.dim() != 4:
-            raise ValueError(f"SampleGridCallback draws images (N, C, H, W) or 2-D points (N, 2), got {tuple(samples.shape)}")
+            shape = tuple(samples.shape)
+            raise ValueError(f"SampleGridCallback draws images (N, C, H, W) or 2-D points (N, 2), got {shape}")
         nrow = nrow or math.ceil(math.sqrt(n))
         grid = make_grid(to_unit_range(samples.cpu()), nrow=nrow, padding=2, pad_value=1.0)  # grey -> 3 channels
         return grid
@@ -157,7 +163,8 @@ class SampleGridCallback(Callback):
         if not trainer.is_global_zero:
             return None
         step = getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step)
-        image = self.render(pl_module, title=f"epoch {trainer.current_epoch}, step {step}")
+        centers = getattr(trainer.datamodule, "mode_centers", None)
+        image = self.render(pl_module, title=f"epoch {trainer.current_epoch}, step {step}", mode_centers=centers)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{self.tag}_epoch{trainer.current_epoch:03d}_step{step:07d}.png"
         save_image(image, path)
@@ -167,7 +174,9 @@ class SampleGridCallback(Callback):
                 kind = type(logger).__name__
                 if kind not in self._told:
                     self._told.add(kind)
-                    rank_zero_info(f"{kind} has no image support: sample pictures are saved as PNG files in {directory}")
+                    rank_zero_info(
+                        f"{kind} has no image support: sample pictures are saved as PNG files in {directory}"
+                    )
         return path
 
     def _send(self, logger: Logger, image: Tensor, path: Path, step: int) -> bool:

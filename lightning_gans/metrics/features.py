@@ -26,6 +26,8 @@ from urllib.parse import urlparse
 
 import torch
 from torch import Tensor, nn
+from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3 as INCEPTION_URL  # the papers' TF weights
 
 from lightning_gans.metrics.classifier import weights_sha256
 
@@ -43,8 +45,6 @@ __all__ = [
     "INCEPTION_WEIGHTS_ENV",
 ]
 
-# The file torch-fidelity downloads (TF Inception-v3 of the FID/IS papers, converted to PyTorch).
-INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_WEIGHTS_ENV = "LIGHTNING_GANS_INCEPTION_WEIGHTS"
 MNIST_CLASSIFIER_ENV = "LIGHTNING_GANS_MNIST_CLASSIFIER"
 
@@ -53,6 +53,13 @@ class FeatureExtractor(nn.Module):
     """Base class: ``uint8`` images in, ``(features, logits or None)`` out, plus provenance for the logs.
 
     Subclasses set ``name``, ``num_features``, ``weights_sha256`` and ``resize`` and implement :meth:`extract`.
+
+    >>> class MeanGrey(FeatureExtractor):
+    ...     name, num_features = "mean-grey", 1
+    ...     def extract(self, images):
+    ...         return images.float().mean(dim=(1, 2, 3)).unsqueeze(1), None
+    >>> MeanGrey()(torch.full((2, 1, 4, 4), 3, dtype=torch.uint8)).tolist(), MeanGrey().provides_logits
+    ([[3.0], [3.0]], False)
     """
 
     name: str = "custom"
@@ -91,7 +98,7 @@ class FeatureExtractor(nn.Module):
 def _check_uint8(images: Tensor) -> None:
     if not isinstance(images, Tensor) or images.dtype != torch.uint8 or images.dim() != 4:
         got = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, Tensor) else type(images).__name__
-        raise TypeError(f"`images` must be a uint8 tensor (N, C, H, W) (see lightning_gans.convert.to_uint8), got {got}")
+        raise TypeError(f"`images` must be a uint8 tensor (N, C, H, W) (see convert.to_uint8), got {got}")
 
 
 class InceptionV3Features(FeatureExtractor):
@@ -104,6 +111,11 @@ class InceptionV3Features(FeatureExtractor):
         weights: weights file, or a directory holding ``weights-inception-2015-12-05-6726825d.pth``; ``None``
             uses ``$LIGHTNING_GANS_INCEPTION_WEIGHTS``, then torch.hub's cache, then downloads (see
             :func:`inception_weights_path`).
+
+    >>> InceptionV3Features("/nonexistent/weights.pth")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: Inception-v3 weights file not found: /nonexistent/weights.pth. Download https://...
     """
 
     num_features = 2048
@@ -112,8 +124,6 @@ class InceptionV3Features(FeatureExtractor):
 
     def __init__(self, weights: str | os.PathLike | None = None) -> None:
         super().__init__()
-        from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-
         path = inception_weights_path(weights)
         self.name = "inception-v3-compat"
         self.weights_path = str(path)
@@ -154,7 +164,9 @@ class ClassifierFeatures(FeatureExtractor):
 
     resize = "classifier's own (bilinear to 28x28, no antialias, for the MNIST classifier)"
 
-    def __init__(self, classifier: nn.Module, name: str, num_features: int, num_classes: int, channels: int = 1) -> None:
+    def __init__(
+        self, classifier: nn.Module, name: str, num_features: int, num_classes: int, channels: int = 1
+    ) -> None:
         super().__init__()
         self.classifier = classifier.eval().requires_grad_(False)
         self.name, self.num_features, self.num_classes, self.channels = name, num_features, num_classes, channels
@@ -255,10 +267,6 @@ def inception_weights_path(weights: str | os.PathLike | None = None) -> Path:
     return cached
 
 
-def _inception(weights: str | os.PathLike | None) -> FeatureExtractor:
-    return InceptionV3Features(weights)
-
-
 def _mnist_classifier(weights: str | os.PathLike | None) -> FeatureExtractor:
     from lightning_gans.metrics.classifier import load_mnist_classifier
 
@@ -277,7 +285,7 @@ def _mnist_classifier(weights: str | os.PathLike | None) -> FeatureExtractor:
 
 
 _REGISTRY: dict[str, Callable[[str | os.PathLike | None], FeatureExtractor]] = {
-    "inception": _inception,
+    "inception": InceptionV3Features,
     "mnist_classifier": _mnist_classifier,
 }
 

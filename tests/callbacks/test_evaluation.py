@@ -60,7 +60,9 @@ def _fit(trainer: L.Trainer, module: L.LightningModule, data: TensorDataset | No
 
 
 def test_callback_agrees_with_torch_fidelity_on_a_plain_module(tmp_path, tiny_features) -> None:
-    callback = EvaluationCallback(num_samples=NUM, feature_extractor=tiny_features, batch_size=BATCH, kid_subset_size=32)
+    callback = EvaluationCallback(
+        num_samples=NUM, feature_extractor=tiny_features, batch_size=BATCH, kid_subset_size=32
+    )
     module, logger = PlainGAN(), CSVLogger(tmp_path)
     trainer = _trainer(tmp_path, callback, max_epochs=2, logger=logger)
     _fit(trainer, module)
@@ -129,7 +131,9 @@ def test_real_statistics_are_computed_once_and_training_rng_is_untouched(tmp_pat
 def test_real_features_cached_on_disk_for_a_second_trainer(tmp_path, tiny_features) -> None:
     cache = tmp_path / "cache"
     options = dict(num_samples=NUM, batch_size=BATCH, kid_subset_size=32, metrics=("fid", "pr"))
-    first = EvaluationCallback(**options, feature_extractor=Counting(tiny_features), real_cache_dir=cache, dataset_name="toy")
+    first = EvaluationCallback(
+        **options, feature_extractor=Counting(tiny_features), real_cache_dir=cache, dataset_name="toy"
+    )
     _fit(_trainer(tmp_path / "a", first), PlainGAN())
     files = list(cache.glob("*.pt"))
     assert len(files) == 1 and "toy" in files[0].name and "64" in files[0].name
@@ -195,3 +199,20 @@ class NotAGenerator(L.LightningModule):
 
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_ddp_ranks_draw_their_share_and_the_metrics_sync(tmp_path, tiny_features) -> None:
+    callback = EvaluationCallback(
+        metrics=("fid", "pr"), num_samples=NUM, feature_extractor=tiny_features, batch_size=BATCH
+    )
+    module = PlainGAN()
+    trainer = _trainer(tmp_path, callback, devices=2, strategy="ddp_fork", max_epochs=1)
+    _fit(trainer, module)  # weights and callback_metrics come back from rank 0
+    fid = trainer.callback_metrics["val/fid_64"].item()
+    # Rank r drew 32 samples with seed r; the real images are the first 64, split between the ranks.
+    fake = torch.cat([sample_from(module, NUM // 2, seed=rank, batch_size=BATCH) for rank in (0, 1)])
+    real = _data()[:NUM][0]
+    reference = evaluate_generator(fake, real, num_samples=NUM, metrics=("fid",), feature_extractor=tiny_features)
+    assert fid == pytest.approx(reference["fid"], rel=1e-3)
+    record = json.loads((tmp_path / "evaluation.json").read_text())
+    assert record["provenance"]["fake_seeds"] == [0, 1] and record["provenance"]["num_real"] == NUM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -20,7 +21,10 @@ from lightning_gans.callbacks.diagnosis import (
     remedies_for,
 )
 from lightning_gans.callbacks.health import GANHealthMonitor
+from lightning_gans.data.toy import ToyDataModule
+from lightning_gans.gan import GAN
 from lightning_gans.nets.mlp import MLPDiscriminator
+from lightning_gans.variants import WGANGP, ConditionalGAN
 
 RING = torch.stack([torch.cos(torch.arange(8) * math.pi / 4), torch.sin(torch.arange(8) * math.pi / 4)], 1)  # (8, 2)
 
@@ -94,11 +98,11 @@ def nearest_mode_classifier() -> nn.Module:
     return layer
 
 
-def fit(module: pl.LightningModule, monitor: GANHealthMonitor, generator_steps: int = 40) -> pl.Trainer:
+def fit(module: pl.LightningModule, monitor: GANHealthMonitor, generator_steps: int = 40, data=None, n_critic: int = 1) -> pl.Trainer:
     torch.manual_seed(0)
-    loader = DataLoader(TensorDataset(ring_data()), batch_size=64, shuffle=True)
+    loader = DataLoader(TensorDataset(ring_data()), batch_size=64, shuffle=True) if data is None else data
     trainer = pl.Trainer(
-        accelerator="cpu", max_steps=2 * generator_steps, callbacks=[monitor], logger=False,
+        accelerator="cpu", max_steps=(n_critic + 1) * generator_steps, callbacks=[monitor], logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
     trainer.fit(module, loader)
@@ -153,7 +157,7 @@ def test_saturated_discriminator_with_minimax_loss_is_diagnosed_as_vanishing_gra
     assert [d.kind for d in monitor.diagnoses] == ["vanishing_gradients"]
     evidence = monitor.diagnoses[0].evidence
     assert evidence["d_saturation"] == 1.0 and evidence["d_real_prob"] > 0.98 and evidence["d_fake_prob"] < 0.02
-    assert evidence["g_grad_norm"] < 1e-6 and abs(evidence["loss_d"]) < 0.1
+    assert evidence["g_grad_norm"] < 1e-6 and abs(evidence["loss_d"]) < 0.1 and evidence["d_auc"] == 1.0
     (message,) = health_warnings(caught)
     assert "vanishing gradients" in message and "saturated" in message
     # Tailored: the module's loss is named first, with the option that fixes it.
@@ -173,6 +177,7 @@ def test_healthy_run_raises_nothing():
     assert 0.8 < float(metrics["health/diversity_ratio"]) < 1.25
     assert metrics["health/modes_seen"] == 8
     assert 0.3 < float(metrics["health/d_real_prob"]) < 0.7 and float(metrics["health/d_saturation"]) == 0.0
+    assert 0.3 < float(metrics["health/d_auc"]) < 0.7  # D cannot tell the (identical) distributions apart
     assert float(metrics["health/g_grad_ratio"]) > 0.1
 
 
@@ -187,6 +192,50 @@ def test_stop_on_diagnosis_stops_training_and_state_round_trips():
     restored.load_state_dict(monitor.state_dict())
     assert [d.kind for d in restored.diagnoses] == ["mode_collapse"] and restored.rules.diagnosed == {"mode_collapse"}
     assert restored.generator_steps == 20
+
+
+def test_probe_leaves_no_trace_on_the_networks():
+    discriminator = nn.Sequential(
+        nn.Linear(2, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.2), nn.utils.parametrizations.spectral_norm(nn.Linear(8, 1)), nn.Flatten(0)
+    )  # fmt: skip
+    generator = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    module, classifier = ToyGAN(generator, discriminator), nearest_mode_classifier()
+    module.train()
+    monitor = fast_monitor(classifier=classifier)
+    monitor.on_fit_start(None, module)
+    monitor._collect_real((ring_data(64),))
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    signals = monitor._probe(module)
+    assert {"diversity_ratio", "d_auc", "modes_seen"} <= set(signals)
+    after = module.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # BatchNorm statistics, spectral-norm vectors
+    assert module.generator.training and module.discriminator.training and classifier.training
+
+
+class RecordPerRank(pl.Callback):
+    """Writes what each rank's monitor concluded (a forked fit returns only weights and metrics to the parent)."""
+
+    def __init__(self, monitor: GANHealthMonitor, folder) -> None:
+        self.monitor, self.folder = monitor, folder
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        record = {"kinds": [d.kind for d in self.monitor.diagnoses], "generator_steps": self.monitor.generator_steps}
+        (self.folder / f"rank{trainer.global_rank}.json").write_text(json.dumps(record))
+
+
+def test_ddp_ranks_agree_on_the_diagnosis_and_stop_together(tmp_path):
+    module = ToyGAN(ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), lr_d=1e-4)
+    monitor = fast_monitor(stop_on_diagnosis=True)
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=2, strategy="ddp_fork_find_unused_parameters_true", max_steps=80,
+        callbacks=[monitor, RecordPerRank(monitor, tmp_path)], logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GANHealthWarning)
+        trainer.fit(module, DataLoader(TensorDataset(ring_data()), batch_size=32))
+    records = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert records[0] == records[1] == {"kinds": ["mode_collapse"], "generator_steps": 20}
 
 
 def test_monitor_rejects_a_module_without_the_protocol():
@@ -220,6 +269,45 @@ def test_invalid_classifier_type_is_rejected():
         GANHealthMonitor(classifier="resnet")
 
 
+# ---------------------------------------------------------------------------------------------- with our engine
+def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
+    torch.manual_seed(0)
+    model = GAN(
+        generator=ConstantGenerator(), discriminator=MLPDiscriminator(2, hidden_dim=16, num_layers=2, pack=2),
+        latent_dim=2, pack=2, lr_d=1e-4, seed=0,
+    )  # fmt: skip
+    monitor = fast_monitor()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(model, monitor, data=ToyDataModule("ring", batch_size=64, num_batches_per_epoch=50))
+    assert len(health_warnings(caught)) == 1 and [d.kind for d in monitor.diagnoses] == ["mode_collapse"]
+    assert monitor.generator_steps == model.generator_steps == 40
+    evidence, remedies = monitor.diagnoses[0].evidence, monitor.diagnoses[0].remedies
+    assert {"loss_d", "loss_g", "g_grad_norm", "d_grad_norm", "d_auc"} <= set(evidence)  # engine's loss/d, loss/g read
+    assert not any("pack=" in r for r in remedies)  # the model already packs: not offered again
+
+
+def test_engine_wgangp_counts_generator_steps_and_measures_both_networks():
+    model = WGANGP(data_dim=2, hidden_dim=16, num_layers=2, seed=0)  # n_critic = 5: 6 optimizer steps per G step
+    monitor = fast_monitor(warmup_steps=100)
+    trainer = fit(model, monitor, generator_steps=15, data=ToyDataModule("ring", batch_size=64), n_critic=5)
+    assert monitor.generator_steps == model.generator_steps == 15
+    assert monitor.rules.saturation_route is False  # a critic's logits are not probabilities
+    metrics = trainer.callback_metrics
+    assert float(metrics["health/g_grad_norm"]) > 0 and float(metrics["health/d_grad_norm"]) > 0
+    assert "health/d_auc" in metrics and monitor.diagnoses == []
+
+
+def test_engine_conditional_model_is_probed_with_labels():
+    x = ring_data(256)
+    labels = torch.atan2(x[:, 1], x[:, 0]).div(math.pi / 4).round().remainder(8).long()  # the mode of each point
+    model = ConditionalGAN(data_dim=2, num_classes=8, latent_dim=4, hidden_dim=16, num_layers=2, seed=0)
+    monitor = fast_monitor(warmup_steps=100)
+    trainer = fit(model, monitor, generator_steps=10, data=DataLoader(TensorDataset(x, labels), batch_size=64))
+    assert torch.equal(monitor._real_labels, labels[: len(monitor._real_labels)])
+    assert {"health/d_auc", "health/d_real_prob", "health/diversity_ratio"} <= set(trainer.callback_metrics)
+
+
 # ---------------------------------------------------------------------------------------------- the rules alone
 def rules(**overrides) -> HealthRules:
     return HealthRules(HealthThresholds(**(dict(warmup_steps=0, patience=2, reference_checks=2) | overrides)))
@@ -232,11 +320,13 @@ def feed(r: HealthRules, sequence: list[dict]) -> list[tuple[str, int]]:
     return found
 
 
-def test_generator_gradient_falling_far_below_its_early_reference_is_vanishing():
+def test_generator_gradient_falling_far_below_its_early_reference_while_d_wins_is_vanishing():
     norms = [1.0, 3.0, 0.5, 0.01, 0.005, 0.004, 0.003]  # reference = median(1, 3) = 2; 0.01 / 2 = 0.005 < 0.01
     r = rules()
-    assert feed(r, [{"g_grad_norm": g} for g in norms]) == [("vanishing_gradients", 500)]
+    assert feed(r, [{"g_grad_norm": g, "d_auc": 0.99} for g in norms]) == [("vanishing_gradients", 500)]
     assert r.g_grad_reference == 2.0
+    # The same fall with a discriminator that cannot tell real from fake is the equilibrium, not a failure.
+    assert feed(rules(), [{"g_grad_norm": g, "d_auc": 0.55} for g in norms]) == []
 
 
 def test_noisy_but_healthy_gradients_and_diversity_raise_nothing():

@@ -74,20 +74,18 @@ def test_module_extractor_rejects_float_images_and_bad_outputs(tiny_features) ->
 
 
 def test_inception_from_a_local_file_matches_torch_fidelity(inception_weights) -> None:
-    from torch_fidelity.utils import create_feature_extractor
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
-    by_file = get_feature_extractor("inception", weights=inception_weights)
-    assert isinstance(by_file, InceptionV3Features)
-    assert by_file.weights_sha256 == hashlib.sha256(inception_weights.read_bytes()).hexdigest()
-    assert "no-antialias" in by_file.resize
+    extractor = get_feature_extractor("inception", weights=inception_weights)
+    assert isinstance(extractor, InceptionV3Features)
+    assert isinstance(extractor.network, FeatureExtractorInceptionV3)  # torch-fidelity's network and resize
+    assert extractor.weights_sha256 == hashlib.sha256(inception_weights.read_bytes()).hexdigest()
+    assert "no-antialias" in extractor.resize
     grey = to_uint8(_images(1, seed=2))  # one image: Inception at 299x299 is slow on a CPU
-    features, logits = by_file.extract(grey)
+    features, logits = extractor.extract(grey)
     assert features.shape == (1, 2048) and logits.shape == (1, 1008)
-    reference = create_feature_extractor(
-        "inception-v3-compat", ["2048", "logits_unbiased"], cuda=False, verbose=False,
-        feature_extractor_weights_path=str(inception_weights),
-    )  # fmt: skip
-    ref_features, ref_logits = reference(grey.expand(-1, 3, -1, -1).contiguous())
+    with torch.no_grad():  # torch-fidelity's own forward on the RGB image: "2048" and "logits_unbiased"
+        ref_features, ref_logits = extractor.network(grey.expand(-1, 3, -1, -1).contiguous())
     torch.testing.assert_close(features, ref_features)
     torch.testing.assert_close(logits, ref_logits)
     assert features.std() > 0.01  # re-initialised weights give spread-out features
