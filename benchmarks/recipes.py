@@ -81,23 +81,24 @@ class Recipe:
 
 
 # Shared settings. Why these values:
-# - 2-D: the MLPs of the engine (3 hidden layers of 128, LeakyReLU in D), Adam(1e-3, betas 0.5/0.999) with a
-#   linear decay of both learning rates to 0 over the budget (the end of training then refines the modes instead
-#   of jittering around them, which is what "high quality" measures), batch 512 (a step costs the same on CPU for
-#   256 or 512 points, and the larger batch makes the mode histogram D sees less noisy).
+# - 2-D: the MLPs of the engine (3 hidden layers of 128, LeakyReLU in D), a 2-D latent as in PacGAN's code,
+#   Adam(betas 0.5/0.999) with TTUR (lr_d = 4 x lr_g: a D that resolves the 0.05-wide modes sooner gave 2-4x the
+#   high-quality share at the same budget in our trials), a linear decay of both learning rates to 0 over the budget
+#   (the end of training refines the modes instead of jittering around them), batch 512 (a step costs about the
+#   same on CPU for 256 or 512 points, and the larger batch makes the mode histogram D sees less noisy).
 # - stacked MNIST: DCGAN nets at 28 px (2 stride-2 stages), latent 100, batch 64, Adam(2e-4, 0.5/0.999) as in
 #   the DCGAN paper.
 SETUPS: Mapping[str, Setup] = MappingProxyType(
     {
         "ring": Setup(
             options=MappingProxyType(dict(
-                data_dim=2, latent_dim=16, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=1e-3, lr_decay="linear",
+                data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
             )),
             batch_size=512, steps=1500, quick_steps=300,
         ),
         "grid": Setup(
             options=MappingProxyType(dict(
-                data_dim=2, latent_dim=16, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=1e-3, lr_decay="linear",
+                data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
             )),
             batch_size=512, steps=1500, quick_steps=300,
         ),

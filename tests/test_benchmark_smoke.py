@@ -52,7 +52,7 @@ def test_quick_2d_run_writes_sane_tables_json_and_pictures(tmp_path: Path) -> No
         total = 8 if run["dataset"] == "ring" else 25
         assert isinstance(modes, int) and 0 <= modes <= total and 0.0 <= hq <= 1.0
         # rKL is NaN only when no sample is high quality; otherwise it lies in [0, log K].
-        assert (math.isnan(rkl) and modes == 0) or 0.0 <= rkl <= math.log(total) + 1e-9
+        assert (math.isnan(rkl) and modes == 0) or 0.0 <= rkl <= math.log(total) + 1e-6  # float32 metric
         assert run["wall_s"] > 0 and run["cpu_s"] > 0 and run["g_params"] > 0 and run["d_params"] > 0
     assert len(summary) == 4
     for row in summary:
@@ -94,7 +94,7 @@ def test_tiny_stacked_mnist_run(tmp_path: Path) -> None:
     assert "MNIST test set" in payload["meta"]["stacked_mnist_source"]
     for row in payload["summary"]:
         modes, kl = row["metrics"]["modes"]["mean"], row["metrics"]["kl"]["mean"]
-        assert 1 <= modes <= 48 and 0.0 <= kl <= math.log(1000)
+        assert 1 <= modes <= 48 and 0.0 <= kl <= math.log(1000) + 1e-6  # float32 metric
         assert (out / row["picture"]).read_bytes()[:8] == PNG_MAGIC  # sample grid
     report = (out / "mode_collapse.md").read_text()
     assert "| PacDCGAN4, D 1/4 size |" in report and "667.4 / 1.81 (PacDCGAN4" in report

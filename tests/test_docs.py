@@ -51,6 +51,17 @@ def test_every_shipped_recipe_is_described():
     assert not missing, f"docs/getting-started.md does not describe the recipes {missing}"
 
 
+def test_the_guide_states_every_health_threshold_and_its_default():
+    from dataclasses import fields
+
+    from lightning_gans.callbacks.diagnosis import HealthThresholds
+
+    rows = [line for line in (DOCS / "guide.md").read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    for field in fields(HealthThresholds):
+        stated = f"`{field.name}` ({field.default:g})"
+        assert any(stated in row for row in rows), f"docs/guide.md's threshold table lacks {stated}"
+
+
 def test_images_are_produced_by_scripts_not_stored_in_docs():
     stored = [p for p in DOCS.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".svg"}]
     assert not stored, f"images must come from the benchmark scripts (benchmarks/results/), not docs/: {stored}"

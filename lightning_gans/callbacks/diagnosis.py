@@ -1,8 +1,8 @@
-"""Turning health signals into a diagnosis: thresholds, the rules, and the remedies this library offers.
+"""Turning health signals into a diagnosis: the thresholds and the rules.
 
 :class:`HealthRules` sees one dictionary of signals per check (see :class:`~lightning_gans.callbacks.GANHealthMonitor`
 for how they are measured) and reports a failure only when its evidence persists for ``patience`` consecutive
-checks after the warm-up. :func:`remedies_for` lists the fixes, tailored to the settings a module already uses.
+checks after the warm-up. The fixes offered for a diagnosis are in :mod:`lightning_gans.callbacks.remedies`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from dataclasses import asdict, dataclass, field
-
-from torch import nn
 
 VANISHING_GRADIENTS = "vanishing_gradients"
 MODE_COLLAPSE = "mode_collapse"
@@ -76,7 +74,8 @@ class HealthThresholds:
       (0.5 at equilibrium); scale-free, so it holds for critics too.
     - ``saturation_prob=0.02``: ``sigmoid(D) > 0.98`` on reals and ``< 0.02`` on fakes (|logit| > 3.9); the
       minimax generator's gradient is scaled by ``sigmoid(D(G(z)))``, 25x weaker than at equilibrium.
-    - ``saturation_logit_gap=10``: mean real and fake logits 10 apart is saturation however they are offset.
+    - ``saturation_logit_gap=10``: with fakes rejected, mean real logits 10 above the fakes' count as saturated
+      even when some real samples are doubted (healthy 2-D runs peaked near 10 but never rejected fakes so surely).
     - ``d_loss_eps=0.1``: the cross-entropy D loss is 2 log 2 = 1.39 at equilibrium; below 0.1 D is ~95 % sure of
       every sample.
     - ``g_loss_plateau_tol=0.05``: the generator loss moves less than 5 % (of max(1, |mean|)) over ``patience``
@@ -131,7 +130,11 @@ def _check_number(name: str, value: object, low: float, high: float) -> None:
 
 @dataclass
 class Finding:
-    """A failure the rules just confirmed (the monitor adds remedies and the message)."""
+    """A failure the rules just confirmed: the monitor turns it into a :class:`Diagnosis` with remedies.
+
+    >>> Finding("mode_collapse", step=900, first_step=700, evidence={}, reasons=["diversity ratio 0.01"]).kind
+    'mode_collapse'
+    """
 
     kind: str
     step: int
@@ -147,8 +150,8 @@ class HealthRules:
       * the generator's gradient norm is below ``grad_ratio_threshold`` x its early reference (the median of the
         first ``reference_checks`` checks after warm-up) while the discriminator wins (``d_auc >= d_win_auc``;
         small generator gradients with a confused discriminator are the equilibrium, not a failure), or
-      * the discriminator is saturated - mean ``sigmoid(D(real)) > 1 - saturation_prob`` and mean
-        ``sigmoid(D(fake)) < saturation_prob``, or a real-fake logit gap above ``saturation_logit_gap`` - while the
+      * the discriminator is saturated - mean ``sigmoid(D(fake)) < saturation_prob`` and either mean
+        ``sigmoid(D(real)) > 1 - saturation_prob`` or a real-fake logit gap above ``saturation_logit_gap`` - while the
         discriminator loss is near 0 (``|loss_d| <= d_loss_eps``) and the generator loss is flat over the last
         ``patience`` checks (spread <= ``g_loss_plateau_tol`` x max(1, |mean|)); a loss that is not logged does not
         veto. Only for sigmoid losses (``saturation_route=True``; a Wasserstein critic's logits are not
@@ -187,7 +190,10 @@ class HealthRules:
         if step <= t.warmup_steps:
             return []
         signals = dict(signals)
-        reasons = {VANISHING_GRADIENTS: self._vanishing_reasons(signals), MODE_COLLAPSE: self._collapse_reasons(signals)}
+        reasons = {
+            VANISHING_GRADIENTS: self._vanishing_reasons(signals),
+            MODE_COLLAPSE: self._collapse_reasons(signals),
+        }
         findings = []
         for kind, found in reasons.items():
             streak = self._streaks[kind]
@@ -223,7 +229,9 @@ class HealthRules:
         p_real, p_fake, gap = s.get("d_real_prob"), s.get("d_fake_prob"), s.get("d_real_fake_gap")
         if not self.saturation_route or p_real is None or p_fake is None or gap is None:
             return reasons
-        saturated = (p_real > 1 - t.saturation_prob and p_fake < t.saturation_prob) or gap > t.saturation_logit_gap
+        # The minimax generator's gradient is scaled by sigmoid(D(G(z))): the fake side must be stuck near 0; the
+        # real side near 1 too, or far above the fakes (a real mode the fakes sit on keeps its mean below 1).
+        saturated = p_fake < t.saturation_prob and (p_real > 1 - t.saturation_prob or gap > t.saturation_logit_gap)
         loss_d = s.get("loss_d")
         d_wins = loss_d is None or abs(loss_d) <= t.d_loss_eps
         history = self._g_loss_history
@@ -252,8 +260,11 @@ class HealthRules:
             if value is None:
                 continue
             if value < t.diversity_threshold:
-                closer = "(nearly) identical" if value < 1e-3 else f"{1 / value:.3g}x closer to each other than real samples are"
-                reasons.append(f"{label}-space diversity ratio {value:.3g} < {t.diversity_threshold:g}: the fixed-noise fakes are {closer}")
+                closer = "(nearly) identical" if value < 1e-3 else f"{1 / value:.3g}x closer together than real data"
+                reasons.append(
+                    f"{label}-space diversity ratio {value:.3g} < {t.diversity_threshold:g}: "
+                    f"the fixed-noise fakes are {closer}"
+                )
             # Capped at 1: a generator that starts wider than the data and then tightens is not collapsing.
             self._check_drop(key, min(value, 1.0), f"{label}-space diversity ratio", reasons)
         entropy, real_entropy = s.get("class_entropy"), s.get("real_class_entropy")
@@ -271,7 +282,8 @@ class HealthRules:
     def _check_drop(self, key: str, value: float, label: str, reasons: list[str]) -> None:
         best = self._running_max.get(key)
         if best is not None and value < self.thresholds.drop_fraction * best:
-            reasons.append(f"{label} dropped to {value:.3g} from its best {best:.3g} (< {self.thresholds.drop_fraction:g}x)")
+            fraction = self.thresholds.drop_fraction
+            reasons.append(f"{label} dropped to {value:.3g} from its best {best:.3g} (< {fraction:g}x)")
         self._running_max[key] = value if best is None else max(best, value)
 
     def state_dict(self) -> dict:
@@ -293,97 +305,3 @@ class HealthRules:
         self._g_loss_history = deque(state["g_loss_history"], maxlen=self.thresholds.patience)
         self._streaks = {kind: [(int(step), list(r)) for step, r in state["streaks"].get(kind, [])] for kind in KINDS}
         self.diagnosed = set(state["diagnosed"])
-
-
-def module_settings(pl_module: nn.Module) -> dict:
-    """What a module already does against the two failures, read from its hyperparameters and networks.
-
-    Keys: the hyperparameters ``loss``, ``pack``, ``augment``, ``ema_decay``, ``gp_weight``, ``r1_weight``,
-    ``instance_noise``, ``label_smoothing``, ``lr_g``, ``lr_d`` (``None`` when not readable), plus
-    ``spectral_norm`` and ``minibatch_layer`` (found in the discriminator) and ``pack`` from it when set there.
-
-    >>> module_settings(nn.Module())["loss"] is None
-    True
-    """
-    hparams = getattr(pl_module, "hparams", None)
-    get = hparams.get if hasattr(hparams, "get") else (lambda _key: None)
-    keys = ("loss", "pack", "augment", "ema_decay", "gp_weight", "r1_weight", "instance_noise", "label_smoothing", "lr_g", "lr_d")
-    settings = {key: get(key) for key in keys}
-    if not isinstance(settings["loss"], str):
-        settings["loss"] = None  # a custom loss callable: nothing to tailor to
-    d = getattr(pl_module, "discriminator", None)
-    modules = list(d.modules()) if isinstance(d, nn.Module) else []
-    settings["spectral_norm"] = any(
-        "weight" in getattr(m, "parametrizations", {}) or hasattr(m, "weight_orig") for m in modules
-    )
-    settings["minibatch_layer"] = any(type(m).__name__ in ("MinibatchStdDev", "MinibatchDiscrimination") for m in modules)
-    if settings["pack"] is None and d is not None:
-        settings["pack"] = getattr(d, "pack", None)
-    return settings
-
-
-def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
-    """Remedies from this library for ``kind``, most relevant first, skipping what ``settings`` already use.
-
-    >>> remedies_for("vanishing_gradients", {"loss": "minimax"})[0].startswith("you train with loss='minimax'")
-    True
-    >>> any("pack=" in r for r in remedies_for("mode_collapse", {"pack": 4}))
-    False
-    """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    s, out = settings, []
-    loss, wgan_gp = s.get("loss"), s.get("loss") == "wasserstein" and bool(s.get("gp_weight"))
-    if kind == VANISHING_GRADIENTS:
-        if loss == "minimax":
-            out.append(
-                "you train with loss='minimax', whose generator gradient -sigmoid(D(G(z))) vanishes once D rejects "
-                "the fakes: switch to loss='non_saturating' (or 'hinge' / 'least_squares')"
-            )
-        if not wgan_gp:
-            out.append("the WGANGP variant (loss='wasserstein', gp_weight=10, n_critic=5): a Wasserstein critic does not saturate")
-        if not s.get("r1_weight") and not s.get("gp_weight"):
-            out.append("add the R1 penalty on real data (r1_weight=10; r1_interval=16 for lazy R1)")
-        lrs = f" (now lr_d={s['lr_d']:g}, lr_g={s['lr_g']:g})" if s.get("lr_d") and s.get("lr_g") else ""
-        out.append(f"slow the discriminator down: lower lr_d relative to lr_g{lrs}")
-        if not s.get("spectral_norm"):
-            out.append("spectral_norm=True in the discriminator (MLPDiscriminator / DCGANDiscriminator)")
-        if not s.get("instance_noise"):
-            out.append("instance_noise=0.1 with instance_noise_steps=<about half the run> (annealed noise on D's inputs)")
-        if not s.get("label_smoothing"):
-            out.append("one-sided label smoothing: label_smoothing=0.1")
-        if images:
-            out.append("the residual nets of WGAN-GP/SNGAN: lightning_gans.nets.resnet.ResNetGenerator / ResNetDiscriminator")
-        return out
-    if s.get("pack") in (None, 1):
-        out.append("pack=2..4 (PacGAN): the discriminator judges several samples jointly and sees missing variety")
-    if not s.get("minibatch_layer"):
-        out.append(
-            "a minibatch layer in the discriminator: minibatch_stddev=True (MinibatchStdDev, Karras et al.) or "
-            "lightning_gans.nets.layers.MinibatchDiscrimination (Salimans et al.)"
-        )
-    if images and not s.get("augment"):
-        out.append("augment='color,translation,cutout' (DiffAugment on real and fake alike)")
-    if not wgan_gp:
-        out.append("the WGANGP variant (loss='wasserstein', gp_weight=10, n_critic=5)")
-    if loss == "minimax":
-        out.append("switch loss='minimax' to loss='non_saturating'")
-    if not s.get("ema_decay"):
-        out.append("ema_decay=0.999: sample from a moving average of the generator, which damps mode hopping")
-    return out
-
-
-def format_message(finding: Finding, remedies: list[str], global_step: int | None = None) -> str:
-    """The warning text: failure, evidence with figures and steps, numbered remedies.
-
-    >>> f = Finding("mode_collapse", 900, 700, {"diversity_ratio": 0.01}, ["diversity ratio 0.01 < 0.2"])
-    >>> print(format_message(f, ["pack=2..4 (PacGAN)"]).splitlines()[0])
-    GANHealthMonitor: mode collapse (the generator covers few modes of the data) at generator step 900.
-    """
-    where = f"generator step {finding.step}" + (f" (global step {global_step})" if global_step is not None else "")
-    lines = [f"GANHealthMonitor: {TITLES[finding.kind]} at {where}."]
-    lines.append(f"Evidence, sustained since generator step {finding.first_step}:")
-    lines += [f"  - {reason}" for reason in finding.reasons]
-    lines.append("Remedies in lightning_gans:")
-    lines += [f"  {i}. {remedy}" for i, remedy in enumerate(remedies, 1)]
-    return "\n".join(lines)

@@ -27,10 +27,10 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, IterableDataset, Subset
 from torchmetrics import Metric
 from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
-from torchmetrics.utilities import dim_zero_cat
 
 from lightning_gans.convert import to_uint8
 from lightning_gans.evaluate import METRICS, check_metrics, images_of
+from lightning_gans.metrics.precision_recall import KnnPrecisionRecall
 from lightning_gans.metrics.features import FeatureExtractor, check_feature_extractor_name, get_feature_extractor
 from lightning_gans.sampling import sample_from, supports_sampling
 
@@ -62,37 +62,6 @@ class _Precomputed(nn.Module):
 
     def forward(self, features: Tensor) -> Tensor:
         return features
-
-
-class _KnnPrecisionRecall(Metric):
-    """Improved precision/recall (Kynkäänniemi et al., 2019): k-NN balls around real/fake features.
-
-    torchmetrics has no such metric; the computation is torch-fidelity's own (``prc``), so the two agree.
-    Real features survive :meth:`reset` like FID's with ``reset_real_features=False``.
-    """
-
-    full_state_update = False
-
-    def __init__(self, neighborhood: int = _PR_NEIGHBORHOOD) -> None:
-        super().__init__()
-        self.neighborhood = neighborhood
-        self.add_state("real_features", [], dist_reduce_fx="cat")
-        self.add_state("fake_features", [], dist_reduce_fx="cat")
-
-    def update(self, features: Tensor, real: bool) -> None:
-        (self.real_features if real else self.fake_features).append(features.float())
-
-    def compute(self) -> tuple[Tensor, Tensor]:
-        from torch_fidelity.metric_prc import calculate_precision_recall_full
-
-        real, fake = dim_zero_cat(self.real_features), dim_zero_cat(self.fake_features)
-        precision, recall = calculate_precision_recall_full(fake, real, self.neighborhood)
-        return torch.tensor(precision), torch.tensor(recall)
-
-    def reset(self) -> None:
-        real = list(self.real_features)  # Metric.reset() clears list states in place
-        super().reset()
-        self.real_features = real
 
 
 class EvaluationCallback(Callback):
@@ -266,7 +235,7 @@ class EvaluationCallback(Callback):
                     subset_size=min(self.kid_subset_size, self.num_samples), reset_real_features=False,
                 ),
                 "is": lambda: InceptionScore(feature=_Precomputed(num_features), splits=_IS_SPLITS),
-                "pr": lambda: _KnnPrecisionRecall(),
+                "pr": lambda: KnnPrecisionRecall(_PR_NEIGHBORHOOD),
             }  # fmt: skip
             self._metrics = {name: builders[name]() for name in self.metrics}
 

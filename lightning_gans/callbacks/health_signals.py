@@ -188,7 +188,8 @@ class GradNormTracker:
         finite = torch.isfinite(total)
         if self._sums is None:
             zeros = torch.zeros(n_layers, device=device)
-            self._sums = {"layer": zeros, "layer_count": zeros.clone(), "total": zeros.new_zeros(()), "steps": zeros.new_zeros(())}
+            scalar = zeros.new_zeros(())
+            self._sums = {"layer": zeros, "layer_count": zeros.clone(), "total": scalar, "steps": scalar.clone()}
         keep = has_grad & finite  # (L,)
         self._sums["layer"] += torch.where(keep, layer_sq.sqrt(), torch.zeros_like(layer_sq))
         self._sums["layer_count"] += keep.float()

@@ -148,7 +148,9 @@ class ClassifierFeatures(FeatureExtractor):
     """A domain classifier (``features(x)`` -> ``(N, D)``, ``forward(x)`` -> logits) on images in ``[-1, 1]``.
 
     RGB inputs are averaged to one channel when the classifier reads grey images (exact for grey images stored as
-    RGB, e.g. PNG folders).
+    RGB, e.g. PNG folders). A ``head`` submodule, when the classifier has one, must map features to logits
+    (``forward(x) == head(features(x))``, as in :class:`~lightning_gans.metrics.classifier.MNISTClassifier`): the
+    logits then come from the same pass.
 
     >>> class Tiny(nn.Module):
     ...     def features(self, x):
@@ -180,7 +182,8 @@ class ClassifierFeatures(FeatureExtractor):
             x = x.mean(dim=1, keepdim=True)
         with torch.autocast(x.device.type, enabled=False):
             features = self.classifier.features(x)
-            logits = self.classifier(x)
+            head = getattr(self.classifier, "head", None)
+            logits = head(features) if isinstance(head, nn.Module) else self.classifier(x)
         return features.float(), logits.float()
 
 

@@ -1,0 +1,220 @@
+"""The measuring half of :class:`~lightning_gans.callbacks.GANHealthMonitor`: probe a GAN with real and fixed-noise
+fake samples and return its health signals.
+
+:class:`HealthProbe` keeps the first ``probe_size`` real samples of training, then, on demand, samples the same
+fixed-noise fakes and measures their spread (diversity), their classes (with a classifier) and how the
+discriminator judges real and fake samples. It changes nothing in the module it probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+from lightning.pytorch.utilities.rank_zero import rank_zero_warn
+from torch import Tensor, nn
+
+from lightning_gans.callbacks.health_signals import (
+    class_histogram,
+    histogram_entropy,
+    mean_pairwise_distance,
+    modes_seen,
+    saturation,
+    separation_auc,
+)
+from lightning_gans.sampling import sample_from
+
+
+class HealthProbe:
+    """Collect a real probe batch from training batches and measure a GAN on it and on fixed-noise fakes.
+
+    :meth:`collect` takes the first ``probe_size`` samples of the training batches (a tensor, or the first
+    element of a tuple/list, with 1-d integer labels as the second). :meth:`measure` returns, as floats:
+
+    - ``diversity_ratio``: mean pairwise distance of ``probe_size`` fakes (noise seeded by ``seed``, so the same
+      latents every time) / that of the real probe; ``feature_diversity_ratio`` the same in
+      ``feature_extractor`` space;
+    - ``class_entropy``, ``real_class_entropy`` (nats) and ``modes_seen`` of the predicted classes under
+      ``classifier``;
+    - ``d_real_prob``, ``d_fake_prob`` (mean ``sigmoid(D)``), ``d_real_fake_gap`` (mean logit difference),
+      ``d_saturation`` (fraction judged with confidence ``> 1 - saturation_prob``) and ``d_auc``.
+
+    Probes run without gradients and with autocast disabled; the generator samples in eval mode (as
+    :func:`~lightning_gans.sampling.sample_from` does), classifier and extractor in eval mode (modes restored
+    afterwards), the discriminator as training sees it, in its current mode, with its buffers (BatchNorm
+    statistics, spectral-norm vectors) restored afterwards.
+
+    Args:
+        probe_size: real and fake samples per probe (>= 2).
+        seed: seed of the fixed noise of the fakes.
+        classifier: optional ``nn.Module`` (or method of one) mapping samples to class logits ``(N, K)``.
+        feature_extractor: optional ``nn.Module`` (or method of one) mapping samples to features.
+        saturation_prob: the confidence margin of ``d_saturation``.
+
+    >>> from lightning_gans.gan import GAN
+    >>> probe = HealthProbe(probe_size=64)
+    >>> probe.collect(torch.randn(100, 2))
+    >>> signals = probe.measure(GAN(data_dim=2, latent_dim=4, hidden_dim=16))
+    >>> sorted(signals)[:3], 0.0 <= signals["d_auc"] <= 1.0
+    (['d_auc', 'd_fake_prob', 'd_real_fake_gap'], True)
+    """
+
+    def __init__(
+        self,
+        probe_size: int = 256,
+        seed: int = 0,
+        classifier: nn.Module | Callable[[Tensor], Tensor] | None = None,
+        feature_extractor: nn.Module | Callable[[Tensor], Tensor] | None = None,
+        saturation_prob: float = 0.02,
+    ) -> None:
+        if isinstance(probe_size, bool) or not isinstance(probe_size, int) or probe_size < 2:
+            raise ValueError(f"probe_size must be an int >= 2, got {probe_size!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        for name, network in (("classifier", classifier), ("feature_extractor", feature_extractor)):
+            if network is not None and not callable(network):
+                kind = type(network).__name__
+                raise TypeError(f"{name} must be an nn.Module (or a method of one) or None, got {kind}")
+        self.probe_size, self.seed, self.saturation_prob = probe_size, seed, saturation_prob
+        self.classifier, self.feature_extractor = classifier, feature_extractor
+        self.real: Tensor | None = None
+        self.real_labels: Tensor | None = None
+        self._real_stats: dict[str, Tensor] = {}
+        self._warned: set[str] = set()
+
+    @property
+    def extra_modules(self) -> list[nn.Module]:
+        """The networks behind ``classifier`` / ``feature_extractor`` (a module, or the owner of a bound method)."""
+        owners = [getattr(fn, "__self__", fn) for fn in (self.classifier, self.feature_extractor) if fn is not None]
+        return [owner for owner in owners if isinstance(owner, nn.Module)]
+
+    def reset_statistics(self) -> None:
+        """Forget the real probe's cached statistics (e.g. after the extractor moved to another device)."""
+        self._real_stats = {}
+
+    def collect(self, batch: object) -> None:
+        """Add samples (and integer labels) of a training ``batch`` until the probe holds ``probe_size``."""
+        have = 0 if self.real is None else len(self.real)
+        if have >= self.probe_size or "batch" in self._warned:
+            return
+        x, labels = _split_batch(batch)
+        if x is None:
+            self._warn_once("batch", f"GANHealthMonitor cannot read samples from a {type(batch).__name__} batch; "
+                            "give batches as a tensor or (samples, labels): real-data probes are off")  # fmt: skip
+            return
+        take = self.probe_size - have
+        x = x[:take].detach().clone()
+        labels = None if labels is None else labels[:take].detach().clone()
+        self.real = x if self.real is None else torch.cat([self.real, x])
+        if labels is not None:
+            self.real_labels = labels if self.real_labels is None else torch.cat([self.real_labels, labels])
+        self._real_stats = {}  # the real probe changed: its statistics are recomputed at the next measurement
+
+    @torch.no_grad()
+    def measure(self, pl_module: nn.Module, pack: int = 1) -> dict[str, float]:
+        """The signals of ``pl_module`` (needs ``generator``, ``discriminator``, sampling); ``{}`` without reals.
+
+        ``pack`` is the number of samples a packed discriminator judges at once.
+        """
+        if self.real is None or len(self.real) < 2:
+            return {}
+        device = next(pl_module.discriminator.parameters()).device
+        real = self.real.to(device)
+        num_classes = getattr(pl_module, "num_classes", None)
+        fake_labels = torch.arange(self.probe_size, device=device) % num_classes if num_classes else None
+        out: dict[str, Tensor] = {}
+        # D runs in training mode, as the generator's gradients see it (BatchNorm on batch statistics); its
+        # buffers (running statistics, spectral-norm vectors) are restored, so the probe leaves no trace.
+        d_untouched = _restored_buffers(pl_module.discriminator)
+        with torch.autocast(device.type, enabled=False), _eval_mode(*self.extra_modules), d_untouched:
+            fake = sample_from(pl_module, self.probe_size, seed=self.seed, labels=fake_labels).to(real.dtype)
+            if not self._real_stats:
+                self._real_stats = self._statistics(real)
+            fake_stats = self._statistics(fake)
+            for key in ("diversity", "feature_diversity"):
+                if key in fake_stats:  # (a real probe without spread gives a huge ratio: never "collapsed")
+                    out[f"{key}_ratio"] = fake_stats[key] / self._real_stats[key].clamp_min(1e-12)
+            if "class_counts" in fake_stats:
+                out["class_entropy"] = histogram_entropy(fake_stats["class_counts"])
+                out["real_class_entropy"] = histogram_entropy(self._real_stats["class_counts"])
+                out["modes_seen"] = modes_seen(fake_stats["class_counts"]).float()
+            out |= self._discriminator_signals(pl_module, real, fake, fake_labels, pack)
+        values = torch.stack([v.float().to(device) for v in out.values()]).tolist() if out else []  # one sync
+        return dict(zip(out, values))
+
+    def _statistics(self, x: Tensor) -> dict[str, Tensor]:
+        stats = {"diversity": mean_pairwise_distance(x)}
+        if self.feature_extractor is not None:
+            stats["feature_diversity"] = mean_pairwise_distance(self.feature_extractor(x))
+        if self.classifier is not None:
+            stats["class_counts"] = class_histogram(self.classifier(x))
+        return stats
+
+    def _discriminator_signals(
+        self, pl_module: nn.Module, real: Tensor, fake: Tensor, fake_labels: Tensor | None, pack: int
+    ) -> dict[str, Tensor]:
+        conditional = bool(getattr(pl_module, "num_classes", None))
+        if conditional and self.real_labels is None:
+            self._warn_once("labels", "GANHealthMonitor: conditional module but the batches carry no labels: "
+                            "discriminator probes are off")  # fmt: skip
+            return {}
+        n = min(len(real), len(fake)) // pack * pack  # packed discriminators need whole groups
+        if n == 0:
+            return {}
+        d = pl_module.discriminator
+        dtype = next(d.parameters()).dtype
+        if conditional:
+            real_logits = d(real[:n].to(dtype), self.real_labels[:n].to(real.device))
+            fake_logits = d(fake[:n].to(dtype), fake_labels[:n])
+        else:
+            real_logits, fake_logits = d(real[:n].to(dtype)), d(fake[:n].to(dtype))
+        real_logits, fake_logits = real_logits.float().flatten(), fake_logits.float().flatten()
+        return {
+            "d_real_prob": torch.sigmoid(real_logits).mean(),
+            "d_fake_prob": torch.sigmoid(fake_logits).mean(),
+            "d_real_fake_gap": real_logits.mean() - fake_logits.mean(),
+            "d_saturation": saturation(real_logits, fake_logits, self.saturation_prob),
+            "d_auc": separation_auc(real_logits, fake_logits),
+        }
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            rank_zero_warn(message)
+
+
+def _split_batch(batch: object) -> tuple[Tensor | None, Tensor | None]:
+    """``batch`` -> (samples, integer labels or None); (None, None) when the layout is not understood."""
+    if isinstance(batch, Tensor):
+        return batch, None
+    if isinstance(batch, (list, tuple)) and batch and isinstance(batch[0], Tensor):
+        second = batch[1] if len(batch) > 1 else None
+        labels = second if isinstance(second, Tensor) and not second.is_floating_point() and second.ndim == 1 else None
+        return batch[0], labels
+    return None, None
+
+
+@contextmanager
+def _restored_buffers(module: nn.Module) -> Iterator[None]:
+    """Run the block, then put every buffer of ``module`` back to its value before the block."""
+    saved = [(buffer, buffer.detach().clone()) for buffer in module.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
+
+
+@contextmanager
+def _eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """Put ``modules`` in eval mode, restoring every sub-module's own mode afterwards."""
+    saved = [(m, m.training) for module in modules for m in module.modules()]
+    for module in modules:
+        module.eval()
+    try:
+        yield
+    finally:
+        for m, training in saved:
+            m.training = training

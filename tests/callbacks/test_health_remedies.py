@@ -1,0 +1,57 @@
+"""The remedies the health monitor offers: read from a module's settings, tailored, formatted."""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import pytest
+from torch import nn
+
+from lightning_gans.callbacks.diagnosis import Finding
+from lightning_gans.callbacks.remedies import format_message, module_settings, remedies_for
+from lightning_gans.nets.mlp import MLPDiscriminator
+
+
+class HparamsModule(pl.LightningModule):
+    """A module with hyperparameters and a discriminator but no ``pack`` hyperparameter (read from D instead)."""
+
+    def __init__(self, discriminator: nn.Module, loss: str = "non_saturating", lr_d: float = 2e-4) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["discriminator"])
+        self.generator, self.discriminator = nn.Linear(2, 2), discriminator
+
+
+def test_remedies_are_tailored_to_the_module_settings():
+    minimax = remedies_for("vanishing_gradients", {"loss": "minimax", "lr_d": 2e-4, "lr_g": 1e-4})
+    assert "loss='non_saturating'" in minimax[0] and any("lr_d=0.0002, lr_g=0.0001" in r for r in minimax)
+    wgan_gp = remedies_for("vanishing_gradients", {"loss": "wasserstein", "gp_weight": 10.0, "spectral_norm": True})
+    assert not any("WGANGP" in r or "r1_weight" in r or "spectral_norm" in r for r in wgan_gp)
+    assert any("architecture='resnet'" in r for r in remedies_for("vanishing_gradients", {}, images=True))
+    resnet = remedies_for("vanishing_gradients", {"architecture": "resnet"}, images=True)
+    assert not any("architecture=" in r for r in resnet)
+    images = remedies_for("mode_collapse", {"pack": 1}, images=True)
+    assert images[0].startswith("pack=2..4") and any("augment='color,translation,cutout'" in r for r in images)
+    assert not any("augment=" in r for r in remedies_for("mode_collapse", {}, images=False))  # not for 2-D data
+    with pytest.raises(ValueError, match="kind must be one of"):
+        remedies_for("overfitting", {})
+
+
+def test_module_settings_reads_hyperparameters_and_discriminator_options():
+    discriminator = MLPDiscriminator(2, pack=2, spectral_norm=True, minibatch_stddev=True)
+    module = HparamsModule(discriminator, loss="minimax", lr_d=1e-3)
+    settings = module_settings(module)
+    assert settings["loss"] == "minimax" and settings["pack"] == 2 and settings["lr_d"] == 1e-3
+    assert settings["spectral_norm"] and settings["minibatch_layer"]
+    plain = module_settings(HparamsModule(MLPDiscriminator(2)))
+    assert not plain["spectral_norm"] and not plain["minibatch_layer"] and plain["pack"] == 1
+
+
+def test_format_message_names_the_failure_the_evidence_and_numbered_remedies():
+    finding = Finding("vanishing_gradients", 1200, 900, {}, ["the discriminator is saturated"])
+    lines = format_message(finding, ["switch to loss='non_saturating'", "add R1"], global_step=2400).splitlines()
+    assert lines[0] == (
+        "GANHealthMonitor: vanishing gradients (the discriminator wins, the generator learns nothing) "
+        "at generator step 1200 (global step 2400)."
+    )
+    assert lines[1] == "Evidence, sustained since generator step 900:"
+    assert lines[2] == "  - the discriminator is saturated"
+    assert lines[-2:] == ["  1. switch to loss='non_saturating'", "  2. add R1"]

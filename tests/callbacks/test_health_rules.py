@@ -1,0 +1,64 @@
+"""The diagnosis rules of the health monitor, fed planted signal sequences (no training)."""
+
+from __future__ import annotations
+
+from lightning_gans.callbacks.diagnosis import HealthRules, HealthThresholds
+
+
+def rules(**overrides) -> HealthRules:
+    return HealthRules(HealthThresholds(**(dict(warmup_steps=0, patience=2, reference_checks=2) | overrides)))
+
+
+def feed(r: HealthRules, sequence: list[dict]) -> list[tuple[str, int]]:
+    found = []
+    for i, signals in enumerate(sequence, 1):
+        found += [(f.kind, f.step) for f in r.update(100 * i, signals)]
+    return found
+
+
+def test_generator_gradient_falling_far_below_its_early_reference_while_d_wins_is_vanishing():
+    norms = [1.0, 3.0, 0.5, 0.01, 0.005, 0.004, 0.003]  # reference = median(1, 3) = 2; 0.01 / 2 = 0.005 < 0.01
+    r = rules()
+    assert feed(r, [{"g_grad_norm": g, "d_auc": 0.99} for g in norms]) == [("vanishing_gradients", 500)]
+    assert r.g_grad_reference == 2.0
+    # The same fall with a discriminator that cannot tell real from fake is the equilibrium, not a failure.
+    assert feed(rules(), [{"g_grad_norm": g, "d_auc": 0.55} for g in norms]) == []
+
+
+def test_noisy_but_healthy_gradients_and_diversity_raise_nothing():
+    norms, ratios = [1, 2, 0.5, 3, 0.05, 1, 0.2], [0.3, 1.4, 0.9, 0.6, 1.1, 0.95, 0.7]
+    sequence = [{"g_grad_norm": g, "diversity_ratio": d} for g, d in zip(norms, ratios)]
+    assert feed(rules(), sequence) == []
+
+
+def test_saturation_needs_a_sigmoid_loss_and_a_winning_discriminator():
+    saturated = {"d_real_prob": 0.999, "d_fake_prob": 0.001, "d_real_fake_gap": 14.0}
+    assert feed(rules(), [saturated | {"loss_d": 0.01, "loss_g": -1e-4}] * 3) == [("vanishing_gradients", 200)]
+    assert feed(rules(), [saturated | {"loss_d": 1.2, "loss_g": -1e-4}] * 3) == []  # D is not winning
+    assert feed(rules(), [saturated | {"loss_d": 0.01, "loss_g": g} for g in (0.5, 3.0, 0.2)]) == []  # G still moves
+    # A wide logit gap counts only while the fakes are rejected (what scales the minimax gradient), losses unknown.
+    assert feed(rules(), [{"d_real_prob": 0.9, "d_fake_prob": 0.01, "d_real_fake_gap": 12.0}] * 2) != []
+    assert feed(rules(), [{"d_real_prob": 0.9, "d_fake_prob": 0.3, "d_real_fake_gap": 12.0}] * 3) == []
+    critic = HealthRules(HealthThresholds(warmup_steps=0, patience=2), saturation_route=False)  # e.g. Wasserstein
+    assert feed(critic, [saturated] * 3) == []
+
+
+def test_sudden_drop_of_diversity_or_classes_is_collapse_even_above_the_absolute_threshold():
+    drops = [{"diversity_ratio": v} for v in (0.9, 1.0, 0.4, 0.35)]  # 0.4 < 0.5 x 1.0, yet > 0.2
+    assert feed(rules(), drops) == [("mode_collapse", 400)]
+    history = ((10, 2.2), (10, 2.25), (4, 1.3), (3, 1.0))
+    classes = [{"modes_seen": m, "class_entropy": e, "real_class_entropy": 2.3} for m, e in history]
+    assert feed(rules(), classes) == [("mode_collapse", 400)]
+    few_classes = [{"class_entropy": 0.5, "real_class_entropy": 2.3}] * 2  # entropy ratio 0.22 < 0.5
+    assert feed(rules(), few_classes) == [("mode_collapse", 200)]
+
+
+def test_warmup_patience_and_a_single_diagnosis_per_kind():
+    r = rules(warmup_steps=200)
+    collapsed = {"diversity_ratio": 0.01}
+    # Steps 100, 200 are warm-up; 300 starts the streak; 400 breaks it; 500, 600 confirm; 700, 800 stay silent.
+    sequence = [collapsed, collapsed, collapsed, {"diversity_ratio": 0.9}, collapsed, collapsed, collapsed, collapsed]
+    assert feed(r, sequence) == [("mode_collapse", 600)]
+    restored = rules(warmup_steps=200)
+    restored.load_state_dict(r.state_dict())
+    assert restored.diagnosed == {"mode_collapse"} and restored.update(900, collapsed) == []
