@@ -51,7 +51,7 @@ def _extractor(path: str | None) -> ClassifierFeatures:
 
 def _run(epochs: int, callback: EvaluationCallback | None, seed: int = 0) -> tuple[float, int]:
     L.seed_everything(seed, verbose=False)
-    model = GAN(image_size=28, channels=1, latent_dim=32, base_width=16, seed=seed)
+    model = GAN(image_size=28, channels=1, latent_dim=32, base_width=16, noise_seed=seed)
     data = DigitsDataModule(image_size=28, batch_size=64, seed=seed)
     with tempfile.TemporaryDirectory() as root:  # evaluation.json lands here, not in the working directory
         trainer = L.Trainer(

@@ -82,8 +82,8 @@ def build_model(spec: RunSpec) -> GAN:
         )
         for name in ("image_size", "channels"):
             options.pop(name)
-        return recipe.variant(generator=generator, discriminator=discriminator, seed=spec.seed, **options)
-    return recipe.variant(seed=spec.seed, **options)
+        return recipe.variant(generator=generator, discriminator=discriminator, noise_seed=spec.seed, **options)
+    return recipe.variant(noise_seed=spec.seed, **options)
 
 
 def build_datamodule(spec: RunSpec, n_critic: int):

@@ -63,7 +63,7 @@ class GAN(LightningModule):
         augment: DiffAugment policy applied to real and fake D inputs, e.g. ``"color,translation,cutout"``.
         lr_decay / lr_decay_steps: ``"linear"`` or ``"cosine"`` decay of both learning rates over G steps.
         on_nonfinite: ``"raise"`` stops with a :class:`~lightning_gans.guard.GANDivergenceError`, ``"skip"`` skips the step.
-        seed: seed of the noise the engine draws (latents, penalties, augmentation); drawn from the global RNG if None.
+        noise_seed: seed of the noise the engine draws (latents, penalties, augmentation); drawn from the global RNG if None.
 
     >>> model = GAN(data_dim=2, latent_dim=8, hidden_dim=32)
     >>> model.sample(5).shape
@@ -115,7 +115,7 @@ class GAN(LightningModule):
         lr_decay: str | None = None,
         lr_decay_steps: int | None = None,
         on_nonfinite: str = "raise",
-        seed: int | None = None,
+        noise_seed: int | None = None,
     ) -> None:
         super().__init__()
         if self.REQUIRES_NUM_CLASSES and num_classes is None:
@@ -223,7 +223,7 @@ class GAN(LightningModule):
             return
         # Re-seed the engine's noise from (seed, rank, step): latents, penalties and augmentation are then a pure
         # function of the step, so a resumed run draws exactly what the uninterrupted run drew.
-        self._noise.manual_seed(step_seed(self.hparams.seed, self.global_rank, self.discriminator_steps))
+        self._noise.manual_seed(step_seed(self.hparams.noise_seed, self.global_rank, self.discriminator_steps))
         opt_g, opt_d = self.optimizers()
         self._discriminator_step(opt_d, real, labels)
         self.images_seen += real.shape[0] * self.trainer.world_size
@@ -359,8 +359,8 @@ class GAN(LightningModule):
         self.discriminator_steps = state.get("discriminator_steps", 0)
         self.images_seen = state.get("images_seen", 0)
         self.guard.skipped_steps = state.get("skipped_steps", 0)
-        if "seed" in checkpoint.get("hyper_parameters", {}):
-            self.hparams.seed = checkpoint["hyper_parameters"]["seed"]  # the run's noise, not this process's draw
+        if "noise_seed" in checkpoint.get("hyper_parameters", {}):
+            self.hparams.noise_seed = checkpoint["hyper_parameters"]["noise_seed"]  # the run's noise, not this process's draw
         if self._trainer is not None and "global_rng" in state:
             # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
             restore_global_rng(state["global_rng"])

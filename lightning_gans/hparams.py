@@ -21,9 +21,9 @@ def resolve_hparams(cls: type, given: Mapping[str, Any], custom_networks: bool) 
     """
     hp = {key: (given.get(key) if given.get(key) is not None else default) for key, default in cls.DEFAULTS.items()}
     hp["betas_g"], hp["betas_d"] = tuple(hp["betas_g"]), tuple(hp["betas_d"])
-    if given.get("seed") is None:
+    if given.get("noise_seed") is None:
         # Drawn from the global RNG, so `seed_everything` makes it reproducible; saved, so a resume reuses it.
-        hp["seed"] = int(torch.randint(0, 2**31 - 1, ()).item())
+        hp["noise_seed"] = int(torch.randint(0, 2**31 - 1, ()).item())
     full = {**given, **hp}
     _validate(full, custom_networks)
     return hp

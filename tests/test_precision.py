@@ -21,7 +21,7 @@ class RecordPenalty(L.Callback):
 
 def first_penalty(plugin=None, precision="32-true", steps=1):
     L.seed_everything(0)
-    model = WGANGP(data_dim=8, hidden_dim=64, seed=0)
+    model = WGANGP(data_dim=8, hidden_dim=64, noise_seed=0)
     record = RecordPenalty()
     trainer = L.Trainer(
         accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
@@ -63,7 +63,7 @@ def test_bf16_penalty_equals_fp32():
 
 def test_r1_and_clipping_under_the_fp16_scaler_see_unscaled_gradients():
     L.seed_everything(0)
-    model = GAN(data_dim=4, hidden_dim=32, r1_weight=1.0, grad_clip_norm=0.5, seed=0)
+    model = GAN(data_dim=4, hidden_dim=32, r1_weight=1.0, grad_clip_norm=0.5, noise_seed=0)
     norms = []
     original = model.on_before_optimizer_step
 

@@ -307,7 +307,7 @@ def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
 
 
 def test_engine_wgangp_counts_generator_steps_and_measures_both_networks():
-    model = WGANGP(data_dim=2, hidden_dim=16, num_layers=2, seed=0)  # n_critic = 5: 6 optimizer steps per G step
+    model = WGANGP(data_dim=2, hidden_dim=16, num_layers=2, noise_seed=0)  # n_critic = 5: 6 optimizer steps per G step
     monitor = fast_monitor(warmup_steps=100)
     trainer = fit(model, monitor, generator_steps=15, data=ToyDataModule("ring", batch_size=64), n_critic=5)
     assert monitor.generator_steps == model.generator_steps == 15
@@ -320,7 +320,7 @@ def test_engine_wgangp_counts_generator_steps_and_measures_both_networks():
 def test_engine_conditional_model_is_probed_with_labels():
     x = ring_data(256)
     labels = torch.atan2(x[:, 1], x[:, 0]).div(math.pi / 4).round().remainder(8).long()  # the mode of each point
-    model = ConditionalGAN(data_dim=2, num_classes=8, latent_dim=4, hidden_dim=16, num_layers=2, seed=0)
+    model = ConditionalGAN(data_dim=2, num_classes=8, latent_dim=4, hidden_dim=16, num_layers=2, noise_seed=0)
     monitor = fast_monitor(warmup_steps=100)
     trainer = fit(model, monitor, generator_steps=10, data=DataLoader(TensorDataset(x, labels), batch_size=64))
     assert torch.equal(monitor.probe.real_labels, labels[: len(monitor.probe.real_labels)])
