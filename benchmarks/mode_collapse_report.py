@@ -81,7 +81,7 @@ def table_2d(summary: Sequence[dict[str, Any]]) -> list[str]:
         if row["dataset"] in DATASETS_2D:
             rows.setdefault(row["recipe"], {})[row["dataset"]] = row
     lines = [
-        "| model | ring modes /8 | ring HQ | ring rKL | grid modes /25 | grid HQ | grid rKL | s/run ring, grid |",
+        "| model | ring modes /8 | ring HQ | ring rKL | grid modes /25 | grid HQ | grid rKL | train s/run ring, grid |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for recipe, by_dataset in rows.items():
@@ -166,14 +166,31 @@ def targets(summary: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def per_dataset(values: dict[str, Any]) -> str:
+    """``{"ring": [0, 1], "grid": 5}`` -> ``"ring 0, 1; grid 5"``.
+
+    >>> per_dataset({"ring": [0, 1], "grid": 5})
+    'ring 0, 1; grid 5'
+    """
+    parts = []
+    for dataset, value in values.items():
+        text = ", ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+        parts.append(f"{dataset} {text}")
+    return "; ".join(parts)
+
+
 def markdown_report(summary: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
     """The whole markdown report: how it was run, the targets, the tables and the pictures."""
     lines = ["# Mode-collapse benchmark", "", f"Command: `{meta['command']}`", "",
-             f"Seeds {meta['seeds']}; budget in generator steps {meta['steps']}; batch sizes {meta['batch_sizes']}; "
-             f"machine: {meta['machine']}; torch {meta['versions']['torch']}, lightning {meta['versions']['lightning']}; "
-             f"commit `{meta['git_commit']}`; total {meta['total_minutes']:.1f} min.", "",
-             "Values are mean ± standard error over seeds. Evaluation: VEEGAN/PacGAN protocol, "
-             f"{meta['eval_samples']} samples per run.", ""]  # fmt: skip
+             f"- Seeds: {per_dataset(meta['seeds'])}.",
+             f"- Budget (generator steps per run, same for every variant): {per_dataset(meta['steps'])}; "
+             f"batch size: {per_dataset(meta['batch_sizes'])}.",
+             f"- Evaluation (VEEGAN/PacGAN protocol), samples per run: {per_dataset(meta['eval_samples'])}.",
+             f"- Machine: {meta['machine']}; Python {meta['versions']['python']}, torch {meta['versions']['torch']}, "
+             f"lightning {meta['versions']['lightning']}; commit `{meta['git_commit']}`.",
+             f"- Total wall time {meta['total_minutes']:.1f} min. Times per run are wall-clock seconds of training "
+             "(evaluation separate) on a shared machine; the JSON also has the CPU seconds.", "",
+             "Values are mean ± standard error over seeds (no ± with a single seed).", ""]  # fmt: skip
     goal_lines = targets(summary)
     if goal_lines:
         lines += ["## Targets", "", *goal_lines, ""]
@@ -182,7 +199,7 @@ def markdown_report(summary: Sequence[dict[str, Any]], meta: dict[str, Any]) -> 
                   "HQ: share of samples within 3 std of their nearest mode; rKL: KL(mode histogram || uniform). "
                   "Published rows in italics.", "", *table_2d(summary), ""]  # fmt: skip
     if any(r["dataset"] == "stacked_mnist" for r in summary):
-        lines += ["## Stacked MNIST (1,000 modes)", "", f"Built from {meta['stacked_mnist_source']}. "
+        lines += ["## Stacked MNIST (1,000 modes; built from the MNIST test set only)", "", f"Built from {meta['stacked_mnist_source']}. "
                   f"Digits classified by {meta['classifier']}.", "", *table_stacked(summary), ""]  # fmt: skip
     pictures = [r for r in summary if r["picture"]]
     if pictures:

@@ -86,27 +86,28 @@ class Recipe:
 #   high-quality share at the same budget in our trials), a linear decay of both learning rates to 0 over the budget
 #   (the end of training refines the modes instead of jittering around them), batch 512 (a step costs about the
 #   same on CPU for 256 or 512 points, and the larger batch makes the mode histogram D sees less noisy).
-# - stacked MNIST: DCGAN nets at 28 px (2 stride-2 stages), latent 100, batch 64, Adam(2e-4, 0.5/0.999) as in
-#   the DCGAN paper.
+# - stacked MNIST: DCGAN nets at 28 px (2 stride-2 stages, base width 32), latent 100, batch 64, Adam(betas
+#   0.5/0.999) at 1e-3 rather than the DCGAN paper's 2e-4: within a CPU budget of a few thousand steps, 2e-4 had
+#   only blobs after 1,500 steps (547 modes, KL 2.1) where 1e-3 had digits (901 modes, KL 1.0) in our trials.
 SETUPS: Mapping[str, Setup] = MappingProxyType(
     {
         "ring": Setup(
             options=MappingProxyType(dict(
                 data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
             )),
-            batch_size=512, steps=1500, quick_steps=300,
+            batch_size=512, steps=2000, quick_steps=200,
         ),
         "grid": Setup(
             options=MappingProxyType(dict(
                 data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
             )),
-            batch_size=512, steps=1500, quick_steps=300,
+            batch_size=512, steps=2000, quick_steps=200,
         ),
         "stacked_mnist": Setup(
             options=MappingProxyType(dict(
-                image_size=28, channels=3, latent_dim=100, base_width=32, lr_g=2e-4, lr_d=2e-4,
+                image_size=28, channels=3, latent_dim=100, base_width=32, lr_g=1e-3, lr_d=1e-3,
             )),
-            batch_size=64, steps=1500, quick_steps=60,
+            batch_size=64, steps=2000, quick_steps=60,
         ),
     }
 )  # fmt: skip

@@ -10,17 +10,22 @@ Lightning cost on top.
 
 What is timed: the steady state. Each run trains ``warmup + steps`` batches; the clock starts when the ``warmup``-th
 batch has finished and stops when the last one has (data fetching, the step and the per-batch hooks are inside; the
-Trainer's one-time setup is not, and is reported separately as ``setup_s``). "Images" are real images through the
+Trainer's one-time setup is not, and is reported separately as ``engine_setup_s``). "Images" are real images through the
 discriminator: ``batch_size`` per batch (for WGAN-GP one batch = one critic step, plus a G step every 5th batch).
+The last case is an overhead probe, not a workload: tiny MLPs on 2-D points, where a step costs about a millisecond,
+so that the per-batch cost of the engine and of Lightning (logging, hooks) shows up in absolute terms.
 Runs alternate ``bare, engine, engine, bare, ...`` after one untimed warm-up run of each, and the ratio is the median
 of the per-repeat ratios (each repeat's two runs are adjacent in time, which cancels slow drifts of a shared machine).
+The same ratio is also given with the process's CPU time (``time.process_time``), which other processes on a busy
+machine disturb less than the wall clock; ``--threads 1`` avoids intra-op threads spinning while descheduled there.
 
 Peak memory: on CUDA, ``torch.cuda.max_memory_allocated`` during the run (tensors only). On CPU, the increase of the
 process's peak resident set size (``VmHWM`` on Linux) over its value just before training, in a fresh child process
 per run, since the peak of a process never goes down.
 
-    python benchmarks/throughput.py            # 3 cases, 3 repeats of 10 timed batches
-    python benchmarks/throughput.py --quick    # smoke run: 2 cases, 1 repeat of 3 batches
+    python benchmarks/throughput.py            # all cases, 3 repeats of 10 timed batches
+    python benchmarks/throughput.py --quick    # smoke run: 1 repeat of 3 batches, DCGAN batch 128 left out
+    python benchmarks/throughput.py --device cuda --steps 50 --warmup 10   # on a GPU
 
 Writes ``benchmarks/results/throughput.json`` and ``throughput.md`` and prints the markdown table.
 """
@@ -47,13 +52,14 @@ from lightning import Callback, Trainer
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import DCGAN, WGANGP
+from lightning_gans import DCGAN, GAN, WGANGP
 from lightning_gans.losses import cross_entropy_d_loss, non_saturating_g_loss, wasserstein_d_loss, wasserstein_g_loss
-from lightning_gans.nets import DCGANDiscriminator, DCGANGenerator
+from lightning_gans.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from lightning_gans.regularizers import gradient_penalty
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 IMAGE_SIZE, CHANNELS, LATENT_DIM, BASE_WIDTH = 32, 3, 100, 64  # DCGAN at CIFAR-10 size, the paper's widths
+MLP_LATENT_DIM, MLP_HIDDEN = 8, 64  # the overhead probe: a step so cheap that the per-batch overhead shows
 
 
 @dataclass(frozen=True)
@@ -61,12 +67,21 @@ class Case:
     """One benchmark setting; the optimizer settings are the papers' (and the variants' defaults)."""
 
     name: str
-    variant: str  # "dcgan" or "wgangp"
+    variant: str  # "dcgan", "wgangp" or "mlp" (the non-saturating GAN on 2-D points, tiny MLPs)
     batch_size: int
+    scale: int = 1  # batches per timed "step" and warm-up batch: cheap steps need many to be measurable
 
     @property
     def is_wgan(self) -> bool:
         return self.variant == "wgangp"
+
+    @property
+    def latent_dim(self) -> int:
+        return MLP_LATENT_DIM if self.variant == "mlp" else LATENT_DIM
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return (2,) if self.variant == "mlp" else (CHANNELS, IMAGE_SIZE, IMAGE_SIZE)
 
     @property
     def n_critic(self) -> int:
@@ -81,12 +96,15 @@ CASES = {
     "dcgan_b64": Case("DCGAN 32px, batch 64", "dcgan", 64),
     "dcgan_b128": Case("DCGAN 32px, batch 128", "dcgan", 128),
     "wgangp_b64": Case("WGAN-GP 32px, batch 64", "wgangp", 64),
+    "mlp_b256": Case("overhead probe: MLP GAN on 2-D points, batch 256", "mlp", 256, scale=40),
 }
 
 
 def build_networks(case: Case, seed: int = 0) -> tuple[nn.Module, nn.Module]:
     """The generator and discriminator of ``case``, identical for both sides (same constructors, same seed)."""
     torch.manual_seed(seed)
+    if case.variant == "mlp":
+        return MLPGenerator(MLP_LATENT_DIM, 2, MLP_HIDDEN, 3), MLPDiscriminator(2, MLP_HIDDEN, 3)
     generator = DCGANGenerator(LATENT_DIM, IMAGE_SIZE, CHANNELS, BASE_WIDTH)
     # WGAN-GP's critic uses layer norm: BatchNorm breaks the per-sample gradient penalty (as the variant's default).
     discriminator = DCGANDiscriminator(IMAGE_SIZE, CHANNELS, BASE_WIDTH, norm="layer" if case.is_wgan else "batch")
@@ -94,8 +112,8 @@ def build_networks(case: Case, seed: int = 0) -> tuple[nn.Module, nn.Module]:
 
 
 def build_loader(case: Case, num_batches: int, seed: int = 0) -> DataLoader:
-    """Synthetic images in [-1, 1], in memory, shuffled with a seeded generator; exactly ``num_batches`` batches."""
-    data = torch.rand(num_batches * case.batch_size, CHANNELS, IMAGE_SIZE, IMAGE_SIZE, generator=torch.Generator().manual_seed(seed))
+    """Synthetic samples in [-1, 1], in memory, shuffled with a seeded generator; exactly ``num_batches`` batches."""
+    data = torch.rand(num_batches * case.batch_size, *case.sample_shape, generator=torch.Generator().manual_seed(seed))
     dataset = TensorDataset(data * 2 - 1)
     return DataLoader(dataset, batch_size=case.batch_size, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed))
 
@@ -106,16 +124,16 @@ def _sync(device: torch.device) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ bare PyTorch loop
-def run_bare(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> float:
-    """Train ``warmup + steps`` batches with a plain loop; return the seconds of the last ``steps`` batches."""
+def run_bare(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> tuple[float, float]:
+    """Train ``warmup + steps`` batches with a plain loop; return (wall, CPU) seconds of the last ``steps`` batches."""
     generator, discriminator = (net.to(device) for net in build_networks(case, seed))
     opt_g = torch.optim.Adam(generator.parameters(), **case.adam)
     opt_d = torch.optim.Adam(discriminator.parameters(), **case.adam)
     noise = torch.Generator(device=device).manual_seed(seed)
-    start = 0.0
+    start = cpu_start = 0.0
     for index, (real,) in enumerate(build_loader(case, warmup + steps, seed)):
         real = real.to(device, non_blocking=True)
-        z = torch.randn(real.shape[0], LATENT_DIM, device=device, generator=noise)
+        z = torch.randn(real.shape[0], case.latent_dim, device=device, generator=noise)
         # D step. DCGAN keeps the graph of this fake for the G step (one G forward per iteration); WGAN-GP's G step
         # comes every 5th batch with its own fresh fake, so this one needs no graph.
         with torch.set_grad_enabled(not case.is_wgan):
@@ -132,7 +150,7 @@ def run_bare(case: Case, warmup: int, steps: int, device: torch.device, seed: in
         # G step, with D frozen so that the backward computes no D weight gradients.
         if (index + 1) % case.n_critic == 0:
             if case.is_wgan:
-                fake = generator(torch.randn(real.shape[0], LATENT_DIM, device=device, generator=noise))
+                fake = generator(torch.randn(real.shape[0], case.latent_dim, device=device, generator=noise))
             discriminator.requires_grad_(False)
             fake_logits = discriminator(fake)
             loss_g = wasserstein_g_loss(fake_logits) if case.is_wgan else non_saturating_g_loss(fake_logits)
@@ -142,9 +160,9 @@ def run_bare(case: Case, warmup: int, steps: int, device: torch.device, seed: in
             discriminator.requires_grad_(True)
         if index == warmup - 1:
             _sync(device)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
     _sync(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu_start
 
 
 # -------------------------------------------------------------------------------------------- the engine, Trainer.fit
@@ -152,29 +170,31 @@ class _BatchTimer(Callback):
     """Clock from the end of batch ``warmup - 1`` to the end of the last batch."""
 
     def __init__(self, warmup: int, last: int) -> None:
-        self.warmup, self.last, self.start, self.stop = warmup, last, 0.0, 0.0
+        self.warmup, self.last = warmup, last
+        self.start = self.stop = self.cpu_start = self.cpu_stop = 0.0
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: lightning.LightningModule, outputs, batch, batch_idx: int) -> None:
         if batch_idx in (self.warmup - 1, self.last):
             _sync(pl_module.device)
             if batch_idx == self.warmup - 1:
-                self.start = time.perf_counter()
+                self.start, self.cpu_start = time.perf_counter(), time.process_time()
             else:
-                self.stop = time.perf_counter()
+                self.stop, self.cpu_stop = time.perf_counter(), time.process_time()
 
 
 def build_engine(case: Case, seed: int = 0) -> lightning.LightningModule:
     """The library's variant wrapped around the same networks, with the same optimizer settings."""
     generator, discriminator = build_networks(case, seed)
-    variant = WGANGP if case.is_wgan else DCGAN
-    model = variant(generator=generator, discriminator=discriminator, latent_dim=LATENT_DIM, seed=seed)
+    variant = {"dcgan": DCGAN, "wgangp": WGANGP, "mlp": GAN}[case.variant]
+    model = variant(generator=generator, discriminator=discriminator, latent_dim=case.latent_dim, noise_seed=seed)
     hp = model.hparams  # the variants' defaults are the benchmark's settings; fail loudly if they ever drift
     assert (hp.lr_d, tuple(hp.betas_d), hp.n_critic) == (case.adam["lr"], case.adam["betas"], case.n_critic), hp
     return model
 
 
-def run_engine(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> tuple[float, float]:
-    """Train ``warmup + steps`` batches with ``Trainer.fit``; return (seconds of the last ``steps``, setup seconds)."""
+def run_engine(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> tuple[float, float, float]:
+    """Train ``warmup + steps`` batches with ``Trainer.fit``; return (wall, CPU) seconds of the last ``steps`` batches
+    and the setup seconds (what the batches do not explain of the whole ``fit``)."""
     model = build_engine(case, seed)
     timer = _BatchTimer(warmup, warmup + steps - 1)
     trainer = Trainer(
@@ -186,7 +206,7 @@ def run_engine(case: Case, warmup: int, steps: int, device: torch.device, seed: 
     total = time.perf_counter() - began
     timed = timer.stop - timer.start
     assert model.discriminator_steps == warmup + steps, model.discriminator_steps
-    return timed, total - timed * (warmup + steps) / steps  # setup: whatever the batches do not explain
+    return timed, timer.cpu_stop - timer.cpu_start, total - timed * (warmup + steps) / steps
 
 
 # ------------------------------------------------------------------------------------------------------ memory probe
@@ -234,26 +254,34 @@ def _memory_probe_main(case_key: str, impl: str, warmup: int, steps: int) -> Non
 def measure(case_key: str, warmup: int, steps: int, repeats: int, device: torch.device) -> dict:
     """Interleaved repeats of both sides for one case; medians and the median paired ratio."""
     case = CASES[case_key]
+    warmup, steps = warmup * case.scale, steps * case.scale
     run_bare(case, warmup, 1, device), run_engine(case, warmup, 1, device)  # untimed: first-call kernel setup
-    bare_s, engine_s, setup_s = [], [], []
+    bare_s, engine_s, bare_cpu, engine_cpu, setup_s = [], [], [], [], []
     for repeat in range(repeats):
         order = ("bare", "engine") if repeat % 2 == 0 else ("engine", "bare")
         for impl in order:
             if impl == "bare":
-                bare_s.append(run_bare(case, warmup, steps, device))
+                wall, cpu = run_bare(case, warmup, steps, device)
+                bare_s.append(wall)
+                bare_cpu.append(cpu)
             else:
-                timed, setup = run_engine(case, warmup, steps, device)
-                engine_s.append(timed)
+                wall, cpu, setup = run_engine(case, warmup, steps, device)
+                engine_s.append(wall)
+                engine_cpu.append(cpu)
                 setup_s.append(setup)
         print(f"  {case_key} repeat {repeat + 1}/{repeats}: bare {bare_s[-1]:.2f} s, engine {engine_s[-1]:.2f} s", flush=True)
     images = steps * case.batch_size
     ratios = [b / e for b, e in zip(bare_s, engine_s)]  # our/bare images per second = bare time / our time
+    cpu_ratios = [b / e for b, e in zip(bare_cpu, engine_cpu)]
     return {
         "case": case_key, **asdict(case), "timed_batches": steps, "warmup_batches": warmup, "repeats": repeats,
-        "bare_seconds": bare_s, "engine_seconds": engine_s,
+        "bare_seconds": bare_s, "engine_seconds": engine_s, "bare_cpu_seconds": bare_cpu, "engine_cpu_seconds": engine_cpu,
         "bare_images_per_s": images / statistics.median(bare_s), "engine_images_per_s": images / statistics.median(engine_s),
         "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "cpu_time_ratio": statistics.median(cpu_ratios),
+        "bare_ms_per_batch": 1000 * statistics.median(bare_s) / steps,
         "overhead_ms_per_batch": 1000 * (statistics.median(engine_s) - statistics.median(bare_s)) / steps,
+        "cpu_overhead_ms_per_batch": 1000 * (statistics.median(engine_cpu) - statistics.median(bare_cpu)) / steps,
         "engine_setup_s": statistics.median(setup_s),
     }  # fmt: skip
 
@@ -277,13 +305,15 @@ def environment(device: torch.device) -> dict:
 def markdown_table(results: list[dict], memory_note: str) -> str:
     """The results as a markdown table."""
     lines = [
-        "| case | our img/s | bare img/s | ratio our/bare (min–max) | overhead ms/batch | our peak MiB | bare peak MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| case | our img/s | bare img/s | ratio our/bare (min–max) | CPU-time ratio | bare ms/batch | overhead CPU ms/batch "
+        "| our peak MiB | bare peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['name']} | {r['engine_images_per_s']:.1f} | {r['bare_images_per_s']:.1f} | "
-            f"{r['ratio']:.3f} ({r['ratio_min']:.3f}–{r['ratio_max']:.3f}) | {r['overhead_ms_per_batch']:+.1f} | "
+            f"{r['ratio']:.3f} ({r['ratio_min']:.3f}–{r['ratio_max']:.3f}) | {r['cpu_time_ratio']:.3f} | "
+            f"{r['bare_ms_per_batch']:.1f} | {r['cpu_overhead_ms_per_batch']:+.1f} | "
             f"{r.get('engine_peak_mib', float('nan')):.0f} | {r.get('bare_peak_mib', float('nan')):.0f} |"
         )
     return "\n".join(lines) + f"\n\nPeak memory: {memory_note}\n"
@@ -292,7 +322,7 @@ def markdown_table(results: list[dict], memory_note: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: DCGAN b64 and WGAN-GP, 1 repeat of 3 batches")
+    parser.add_argument("--quick", action="store_true", help="smoke run: DCGAN b64, WGAN-GP, probe; 1 repeat of 3 batches")
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=None, help="cases to run (default: all)")
     parser.add_argument("--steps", type=int, default=None, help="timed batches per run (default 10, quick 3)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed batches at the start of every run")
@@ -307,12 +337,13 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # no "GPU available" banners per run
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # a deprecation inside Lightning, not ours
     steps = args.steps or (3 if args.quick else 10)
     if args.memory_probe:
         _memory_probe_main(*args.memory_probe, args.warmup, steps)
         return 0
     repeats = args.repeats or (1 if args.quick else 3)
-    cases = args.cases or (["dcgan_b64", "wgangp_b64"] if args.quick else list(CASES))
+    cases = args.cases or (["dcgan_b64", "wgangp_b64", "mlp_b256"] if args.quick else list(CASES))
     device = torch.device(args.device)
     env = environment(device)
     print(f"throughput: {cases}, {repeats} repeat(s) x {steps} timed batches after {args.warmup} warm-up, on {device}", flush=True)
@@ -334,11 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "throughput.json").write_text(json.dumps({"environment": env, "quick": args.quick, "results": results}, indent=2) + "\n")
     header = (
         f"# Training throughput: engine (Trainer.fit) vs bare PyTorch loop\n\n"
-        f"Command: `python benchmarks/throughput.py{' --quick' if args.quick else ''}` — {device}, "
+        f"Command: `{' '.join(['python benchmarks/throughput.py', *(sys.argv[1:] if argv is None else argv)])}` — {device}, "
         f"{env['cpu_count']} CPUs, torch {env['torch']} ({env['torch_threads']} threads), lightning {env['lightning']}, "
         f"commit {env['commit'] or 'unknown'}, load average at start {env['load_average_at_start']:.1f}.\n"
-        f"{repeats} interleaved repeat(s) of {steps} timed batches (after {args.warmup} warm-up batches) per side; "
-        "ratio = median over repeats of bare time / our time (images/s ratio; 1.0 = no overhead).\n\n"
+        f"{repeats} interleaved repeat(s) of {steps} timed batches (after {args.warmup} warm-up batches; the overhead "
+        f"probe {CASES['mlp_b256'].scale}x as many) per side; "
+        "ratio = median over repeats of bare time / our time (images/s ratio; 1.0 = no overhead); CPU-time ratio: "
+        "the same with the process's CPU time, which a busy shared machine disturbs less than the wall clock.\n\n"
     )
     (args.out / "throughput.md").write_text(header + table)
     print("\n" + table)

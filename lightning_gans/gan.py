@@ -78,6 +78,13 @@ class GAN(LightningModule):
     )  # fmt: skip
     REQUIRES_NUM_CLASSES: ClassVar[bool] = False  # conditional variants set it: batches carry labels
 
+    def __init_subclass__(cls) -> None:
+        # A DEFAULTS key only works for an argument whose signature default is None ("take the class default").
+        super().__init_subclass__()
+        unusable = sorted(set(cls.DEFAULTS) - set(GAN.DEFAULTS))
+        if unusable:
+            raise TypeError(f"{cls.__name__}.DEFAULTS sets {unusable}, which are not among GAN's overridable defaults {sorted(GAN.DEFAULTS)}")
+
     def __init__(
         self,
         generator: nn.Module | None = None,

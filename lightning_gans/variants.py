@@ -88,3 +88,19 @@ class PacGAN(GAN):
     """
 
     DEFAULTS: ClassVar[dict[str, Any]] = {**GAN.DEFAULTS, "pack": 4}
+
+
+class SNGAN(GAN):
+    """SNGAN (Miyato et al. 2018): ResNet nets, spectral normalisation in D, hinge loss, n_critic=5,
+    Adam(lr 2e-4, β=(0, 0.9)) — the paper's CIFAR-10 ResNet setting. Needs ``image_size`` (a power of two >= 8).
+
+    >>> import torch
+    >>> model = SNGAN(image_size=32, channels=3, base_width=16)
+    >>> model.hparams.loss, model.hparams.spectral_norm, model.sample(2).shape
+    ('hinge', True, torch.Size([2, 3, 32, 32]))
+    """
+
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        **GAN.DEFAULTS, "architecture": "resnet", "spectral_norm": True, "loss": "hinge", "n_critic": 5,
+        "lr_g": 2e-4, "lr_d": 2e-4, "betas_g": (0.0, 0.9), "betas_d": (0.0, 0.9), "latent_dim": 128, "base_width": 128,
+    }  # fmt: skip

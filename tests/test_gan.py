@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import DCGAN, GAN, LSGAN, WGAN, WGANGP, ConditionalGAN, PacGAN
+from lightning_gans import DCGAN, GAN, LSGAN, SNGAN, WGAN, WGANGP, ConditionalGAN, PacGAN
 
 
 def fit(model, data, max_steps, tmp_path=None, **trainer_args):
@@ -194,3 +194,18 @@ def test_gradient_clipping_bounds_the_update():
     model.on_before_optimizer_step = spy
     fit(model, points(), max_steps=4)
     assert seen and max(seen) <= 1e-3 + 1e-9
+
+
+def test_sngan_trains_resnet_nets_with_spectral_norm():
+    L.seed_everything(0)
+    model = SNGAN(image_size=8, channels=1, base_width=8, latent_dim=16)
+    assert hasattr(model.discriminator, "parametrizations") or any(
+        hasattr(m, "parametrizations") for m in model.discriminator.modules()
+    )
+    trainer = fit(model, images(size=8, n=32, batch_size=8), max_steps=6)
+    assert model.generator_steps == 1 and torch.isfinite(trainer.callback_metrics["loss/d"])
+
+
+def test_variant_defaults_must_name_overridable_arguments():
+    with pytest.raises(TypeError, match=r"sets \['r1_weight'\]"):
+        type("Broken", (GAN,), {"DEFAULTS": {**GAN.DEFAULTS, "r1_weight": 10.0}})

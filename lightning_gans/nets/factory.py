@@ -52,6 +52,8 @@ def build_networks(
     if image_size is None:
         raise ValueError(f"architecture={architecture!r} needs image_size, got data_dim={data_dim!r}")
     if architecture == "resnet":
+        if minibatch_stddev:  # d_norm does not apply either: the ResNet critic has no normalisation layers
+            raise ValueError("minibatch_stddev is an option of the 'dcgan' and 'mlp' discriminators, not of architecture='resnet'")
         generator = ResNetGenerator(latent_dim=latent_dim, channels=channels, base_width=base_width, image_size=image_size, num_classes=num_classes)
         discriminator = ResNetDiscriminator(
             channels=channels, base_width=base_width, image_size=image_size, spectral_norm=spectral_norm, num_classes=num_classes, pack=pack

@@ -293,7 +293,7 @@ def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
     torch.manual_seed(0)
     model = GAN(
         generator=ConstantGenerator(), discriminator=MLPDiscriminator(2, hidden_dim=16, num_layers=2, pack=2),
-        latent_dim=2, pack=2, lr_d=1e-4, seed=0,
+        latent_dim=2, pack=2, lr_d=1e-4, noise_seed=0,
     )  # fmt: skip
     monitor = fast_monitor()
     with warnings.catch_warnings(record=True) as caught:
