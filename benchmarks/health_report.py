@@ -10,7 +10,11 @@ from typing import Any
 import torch
 
 KIND_TEXT = {"mode_collapse": "mode collapse", "vanishing_gradients": "vanishing gradients", None: "none"}
-ROLE_TEXT = {"failure": "must be diagnosed", "remedy": "should raise nothing", "healthy": "must raise nothing"}
+ROLE_TEXT = {"failure": "must be diagnosed", "remedy": "should raise nothing", "healthy": "must raise nothing",
+             "ablation": "no expectation"}
+
+
+EXPECTED_TEXT = {True: "yes", False: "NO", None: "—"}
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -18,11 +22,11 @@ def _num(value: float | None, fmt: str) -> str:
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
-    """One line per run: the diagnosis (kind, step), the coverage metrics and the time.
+    """One line per run: the diagnoses (kind, generator step), the coverage metrics and the time.
 
     >>> row = dict(label="GAN", loss="minimax", seed=0, diagnosis="mode_collapse", diagnosis_step=800,
-    ...            evidence_since=600, modes=1, high_quality=0.98, reverse_kl=3.2, final_diversity_ratio=0.01,
-    ...            wall_s=20.0, cpu_s=19.0, role="failure", as_expected=True, generator_steps=1500)
+    ...            evidence_since=600, diagnoses=[], modes=1, high_quality=0.98, reverse_kl=3.2,
+    ...            final_diversity_ratio=0.01, wall_s=20.0, cpu_s=19.0, as_expected=True, generator_steps=1500)
     >>> print(markdown_table([row]).splitlines()[2])
     | GAN | minimax | 0 | 1500 | mode collapse | 800 (600) | 1 | 98.0 | 3.20 | 0.010 | 20 / 19 | yes |
     """
@@ -32,13 +36,16 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        step = "—" if r["diagnosis_step"] is None else f"{r['diagnosis_step']} ({r['evidence_since']})"
+        found = r.get("diagnoses") or [{"kind": r["diagnosis"], "step": r["diagnosis_step"],
+                                         "first_step": r["evidence_since"]}]  # fmt: skip
+        kinds = "; ".join(KIND_TEXT[d["kind"]] for d in found)
+        step = "; ".join("—" if d["step"] is None else f"{d['step']} ({d['first_step']})" for d in found)
         hq = None if r["high_quality"] is None else 100 * r["high_quality"]
         lines.append(
-            f"| {r['label']} | {r['loss']} | {r['seed']} | {r['generator_steps']} | {KIND_TEXT[r['diagnosis']]} | "
+            f"| {r['label']} | {r['loss']} | {r['seed']} | {r['generator_steps']} | {kinds} | "
             f"{step} | {_num(r['modes'], 'd')} | {_num(hq, '.1f')} | {_num(r['reverse_kl'], '.2f')} | "
             f"{_num(r['final_diversity_ratio'], '.3f')} | {r['wall_s']:.0f} / {r['cpu_s']:.0f} | "
-            f"{'yes' if r['as_expected'] else 'NO'} |"
+            f"{EXPECTED_TEXT[r['as_expected']]} |"
         )
     return "\n".join(lines)
 
@@ -64,7 +71,8 @@ def markdown_report(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str
     for r in rows:
         if r["diagnoses"] and r["case"] not in shown:
             shown.add(r["case"])
-            out += [f"Diagnosis of `{r['case']}` (seed {r['seed']}):", "", "```", r["diagnoses"][0]["message"], "```", ""]
+            message = r["diagnoses"][0]["message"]
+            out += [f"Diagnosis of `{r['case']}` (seed {r['seed']}):", "", "```", message, "```", ""]
     figures = meta.get("figures", [])
     out += [f"![{name}]({name})" for name in figures]
     return "\n".join(out).rstrip() + "\n"
@@ -84,7 +92,10 @@ def save_figure(
 ) -> bool:
     """Signals over generator steps (one line per case, first seed; X = diagnosis), then the final samples.
 
-    ``samples`` maps case name -> final samples of that case's first seed. Returns False when nothing to draw.
+    ``samples`` maps case name -> final samples of that case's first seed (the rows of other seeds are left out).
+    Returns False when there is nothing to draw. The curves and samples of the smoke test show what is drawn::
+
+        save_figure(rows, {"grid_minimax": samples}, "grid", Path("health_grid.png"), real=None)
     """
     import matplotlib
 
@@ -94,9 +105,12 @@ def save_figure(
     rows = [r for r in rows if r["data"] == data and r["case"] in samples]
     if not rows:
         return False
+    seed = min(r["seed"] for r in rows)
+    rows = [r for r in rows if r["seed"] == seed]  # the seed the samples come from
     curves = [("diversity_ratio", "diversity ratio (fake / real spread)", True),
               ("g_grad_norm", "generator gradient norm", True)]  # fmt: skip
-    curves += [("modes", "modes covered /25", False)] if data == "grid" else [("d_fake_prob", "mean sigmoid(D(fake))", True)]
+    third = ("modes", "modes covered /25", False) if data == "grid" else ("d_fake_prob", "mean sigmoid(D(fake))", True)
+    curves.append(third)
     n = len(rows)
     fig = plt.figure(figsize=(4.2 * max(n, len(curves)), 7.6))
     grid = fig.add_gridspec(2, max(n, len(curves)))
@@ -106,7 +120,7 @@ def save_figure(
         for i, r in enumerate(rows):
             points = [(t["step"], t[key]) for t in r["trace"] if key in t and t[key] > 0]
             if points:
-                ax.plot(*zip(*points), color=colors[i], label=r["label"], lw=1.5)
+                ax.plot(*zip(*points), color=colors[i], label=f"{r['label']}, {r['loss']}", lw=1.5)
                 _mark_diagnosis(ax, r, key, colors[i])
         ax.set(title=title, xlabel="generator step", yscale="log" if log else "linear")
         ax.grid(alpha=0.3)
@@ -121,15 +135,16 @@ def save_figure(
                 ax.scatter(real[:, 0], real[:, 1], s=2, c="lightgray", label="data")
             ax.scatter(x[:, 0], x[:, 1], s=2, color=colors[i])
             ax.set(xlim=(-6, 6), ylim=(-6, 6), aspect="equal")
-            ax.set_title(f"{r['label']}\n{r['modes']}/25 modes, HQ {100 * r['high_quality']:.0f}%; {verdict}", fontsize=8)
+            coverage = f"{r['modes']}/25 modes, HQ {100 * r['high_quality']:.0f}%"
+            ax.set_title(f"{r['label']}, {r['loss']}\n{coverage}; {verdict}", fontsize=8)
         else:
-            images = x[:36].clamp(-1, 1).add(1).div(2)  # (36, 1, H, W) in [0, 1]
-            side, size = 6, images.shape[-1]
-            tiles = images[:, 0].reshape(side, side, size, size).permute(0, 2, 1, 3).reshape(side * size, side * size)
+            from torchvision.utils import make_grid
+
+            tiles = make_grid(x[:36].clamp(-1, 1).add(1).div(2), nrow=6, padding=2, pad_value=1.0)[0]  # (H', W')
             ax.imshow(tiles.numpy(), cmap="gray", vmin=0, vmax=1)
-            ax.set_title(f"{r['label']}\n{verdict}", fontsize=8)
+            ax.set_title(f"{r['label']}, {r['loss']}\n{verdict}", fontsize=8)
             ax.axis("off")
-    fig.suptitle(f"GANHealthMonitor on {data} (seed {rows[0]['seed']})")
+    fig.suptitle(f"GANHealthMonitor on {data} (seed {seed})")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

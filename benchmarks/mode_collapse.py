@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import lightning  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.mode_collapse_plots import save_overview  # noqa: E402
+from benchmarks.mode_collapse_plots import save_overview, save_run_picture  # noqa: E402
 from benchmarks.mode_collapse_report import markdown_report, summarize  # noqa: E402
 from benchmarks.mode_collapse_run import EVAL_SAMPLES, RunSpec, quiet, run_one  # noqa: E402
 from benchmarks.recipes import DATASETS, DATASETS_2D, RECIPES, SETUPS, recipes_for  # noqa: E402
@@ -115,8 +115,7 @@ def plan(args: argparse.Namespace) -> list[RunSpec]:
             for seed in seeds:
                 specs.append(RunSpec(
                     recipe.name, dataset, seed, steps, SETUPS[dataset].batch_size, args.eval_samples,
-                    str(args.data_dir), str(args.classifier), str(args.out) if seed == seeds[0] else None,
-                    "mode_collapse_quick" if args.quick else "mode_collapse",
+                    str(args.data_dir), str(args.classifier), keep_samples=seed == seeds[0],
                 ))  # fmt: skip
     cost = {"stacked_mnist": 100, "ring": 1, "grid": 1}
     return sorted(specs, key=lambda s: -cost[s.dataset] * RECIPES[s.recipe].engine_options(s.dataset).get("n_critic", 1))
@@ -181,13 +180,16 @@ def run_benchmark(args: argparse.Namespace, command: str) -> tuple[list[dict[str
         pool.shutdown()
     order = {name: i for i, name in enumerate(RECIPES)}
     records.sort(key=lambda r: (DATASETS.index(r["dataset"]), order[r["recipe"]], r["seed"]))
+    drawn: dict[str, list] = {}
+    for record in records:  # a picture of the first seed of every recipe, then one of all recipes side by side
+        samples = record.pop("_samples", None)
+        record["picture"] = None
+        if samples is not None:
+            dataset, recipe = record["dataset"], record["recipe"]
+            record["picture"] = save_run_picture(prefix, recipe, dataset, samples, record["metrics"], args.out)
+            drawn.setdefault(dataset, []).append((recipe, samples, record["metrics"]))
+    overviews = {dataset: save_overview(prefix, dataset, runs, args.out) for dataset, runs in drawn.items()}
     summary = summarize(records)
-    overviews = {}
-    for dataset in DATASETS:
-        pictures = {r["recipe"]: r["picture"] for r in summary if r["dataset"] == dataset and r["picture"]}
-        name = save_overview(prefix, dataset, pictures, args.out) if pictures else None
-        if name:
-            overviews[dataset] = name
     meta = {
         "command": command, "quick": args.quick,
         "seeds": {d: sorted({s.seed for s in specs if s.dataset == d}) for d in DATASETS if any(s.dataset == d for s in specs)},

@@ -51,7 +51,7 @@ def scatter_2d(ax: plt.Axes, samples: Tensor, dataset: str) -> None:
     limit = _LIMITS[dataset]
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
-    ax.set_aspect("equal")
+    ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -72,37 +72,39 @@ def image_grid(images: Tensor, columns: int = 8) -> Tensor:
     return grid.permute(1, 2, 0)
 
 
+def _draw(ax: plt.Axes, dataset: str, samples: Tensor, columns: int = 8) -> None:
+    if dataset in DATASETS_2D:
+        scatter_2d(ax, samples, dataset)
+    else:
+        ax.imshow(image_grid(samples[: columns * columns], columns).numpy(), interpolation="nearest")
+        ax.axis("off")
+
+
 def save_run_picture(prefix: str, recipe: str, dataset: str, samples: Tensor, metrics: dict[str, float], out_dir: Path) -> str:
     """Draw one run's samples (2-D scatter, or an 8x8 grid of stacked-MNIST samples) and return the file name."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figure, ax = plt.subplots(figsize=(3.2, 3.5), dpi=100)
-    if dataset in DATASETS_2D:
-        scatter_2d(ax, samples, dataset)
-    else:
-        ax.imshow(image_grid(samples[:64]).numpy(), interpolation="nearest")
-        ax.axis("off")
+    _draw(ax, dataset, samples)
     ax.set_title(f"{RECIPES[recipe].display_name(dataset)}\n{_caption(dataset, metrics)}", fontsize=7)
     figure.tight_layout()
     name = picture_name(prefix, recipe, dataset)
-    figure.savefig(out_dir / name)
+    figure.savefig(out_dir / name, bbox_inches="tight")
     plt.close(figure)
     return name
 
 
-def save_overview(prefix: str, dataset: str, pictures: dict[str, str], out_dir: Path) -> str | None:
-    """One figure with every recipe's picture of ``dataset`` side by side (read back from the saved PNGs)."""
-    names = [name for name in pictures.values() if (out_dir / name).is_file()]
-    if not names:
-        return None
-    columns = min(4, len(names))
-    rows = math.ceil(len(names) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.8 * rows), dpi=100, squeeze=False)
-    for ax in axes.flat:
+def save_overview(prefix: str, dataset: str, runs: list[tuple[str, Tensor, dict[str, float]]], out_dir: Path) -> str:
+    """All recipes of ``dataset`` side by side, from ``(recipe, samples, metrics)`` triples; returns the file name."""
+    columns = min(4, len(runs))
+    rows = math.ceil(len(runs) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.6 * rows), dpi=80, squeeze=False)
+    for ax in axes.flat[len(runs) :]:
         ax.axis("off")
-    for ax, name in zip(axes.flat, names):
-        ax.imshow(plt.imread(out_dir / name))
-    figure.tight_layout(pad=0.2)
-    overview = f"{prefix}_{dataset}.png"
-    figure.savefig(out_dir / overview)
+    for ax, (recipe, samples, metrics) in zip(axes.flat, runs):
+        _draw(ax, dataset, samples, columns=6)
+        ax.set_title(f"{RECIPES[recipe].display_name(dataset)}\n{_caption(dataset, metrics)}", fontsize=6)
+    figure.tight_layout(pad=0.3)
+    name = f"{prefix}_{dataset}.png"
+    figure.savefig(out_dir / name, bbox_inches="tight")
     plt.close(figure)
-    return overview
+    return name

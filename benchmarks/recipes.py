@@ -95,13 +95,13 @@ SETUPS: Mapping[str, Setup] = MappingProxyType(
             options=MappingProxyType(dict(
                 data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
             )),
-            batch_size=512, steps=2000, quick_steps=200,
+            batch_size=512, steps=1500, quick_steps=200,
         ),
         "grid": Setup(
             options=MappingProxyType(dict(
                 data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
             )),
-            batch_size=512, steps=2000, quick_steps=200,
+            batch_size=512, steps=1500, quick_steps=200,
         ),
         "stacked_mnist": Setup(
             options=MappingProxyType(dict(
@@ -143,7 +143,7 @@ _RECIPES = (
         image_options={"augment": "translation,cutout"}, datasets=IMAGE_DATASETS,
     ),
     Recipe(
-        "ema", "GAN + EMA", GAN, "samples from an exponential moving average of G (decay 0.999)",
+        "ema", "GAN + EMA", GAN, "samples from an exponential moving average of G (decay 0.999, at most 1 - 10/steps)",
         {"ema_decay": 0.999}, image_label="DCGAN + EMA",
     ),
     Recipe(

@@ -8,16 +8,18 @@ generator forward per DCGAN iteration reused for the G step, D frozen during the
 and nothing else (no gradient norms, no logging, no divergence check), so the ratio measures what the engine and
 Lightning cost on top.
 
-What is timed: the steady state. Each run trains ``warmup + steps`` batches; the clock starts when the ``warmup``-th
-batch has finished and stops when the last one has (data fetching, the step and the per-batch hooks are inside; the
-Trainer's one-time setup is not, and is reported separately as ``engine_setup_s``). "Images" are real images through the
-discriminator: ``batch_size`` per batch (for WGAN-GP one batch = one critic step, plus a G step every 5th batch).
-The last case is an overhead probe, not a workload: tiny MLPs on 2-D points, where a step costs about a millisecond,
+What is timed: the steady state, paired batch by batch. One ``Trainer.fit`` runs ``warmup + steps`` batches and,
+after each engine batch, a callback runs one batch of the bare loop (its own nets, optimizers and data iterator).
+Engine time per batch: from the end of the previous bare batch to the end of this ``training_step`` (Lightning's
+loop, data fetching, hooks, logging, the step); bare time: the bare batch (fetch and step) right after. Alternating
+at every batch means both sides see the same state of a busy shared machine, which separate runs do not. The first
+``warmup`` batches are not timed; the Trainer's one-time setup is reported separately as ``engine_setup_s``.
+"Images" are real images through the discriminator: ``batch_size`` per batch (for WGAN-GP one batch = one critic
+step, plus a G step every 5th batch). Each case is run ``repeats`` times; the ratio is the median of the runs'
+ratios (bare time / engine time = our images/s / bare images/s), with CPU time (``time.process_time``) as a second
+measure. ``--threads 1`` avoids intra-op threads spinning while descheduled on a busy machine.
+The last case is an overhead probe, not a workload: tiny MLPs on 2-D points, where a step costs a few milliseconds,
 so that the per-batch cost of the engine and of Lightning (logging, hooks) shows up in absolute terms.
-Runs alternate ``bare, engine, engine, bare, ...`` after one untimed warm-up run of each, and the ratio is the median
-of the per-repeat ratios (each repeat's two runs are adjacent in time, which cancels slow drifts of a shared machine).
-The same ratio is also given with the process's CPU time (``time.process_time``), which other processes on a busy
-machine disturb less than the wall clock; ``--threads 1`` avoids intra-op threads spinning while descheduled there.
 
 Peak memory: on CUDA, ``torch.cuda.max_memory_allocated`` during the run (tensors only). On CPU, the increase of the
 process's peak resident set size (``VmHWM`` on Linux) over its value just before training, in a fresh child process
@@ -124,16 +126,23 @@ def _sync(device: torch.device) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ bare PyTorch loop
-def run_bare(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> tuple[float, float]:
-    """Train ``warmup + steps`` batches with a plain loop; return (wall, CPU) seconds of the last ``steps`` batches."""
-    generator, discriminator = (net.to(device) for net in build_networks(case, seed))
-    opt_g = torch.optim.Adam(generator.parameters(), **case.adam)
-    opt_d = torch.optim.Adam(discriminator.parameters(), **case.adam)
-    noise = torch.Generator(device=device).manual_seed(seed)
-    start = cpu_start = 0.0
-    for index, (real,) in enumerate(build_loader(case, warmup + steps, seed)):
-        real = real.to(device, non_blocking=True)
-        z = torch.randn(real.shape[0], case.latent_dim, device=device, generator=noise)
+class BareLoop:
+    """The bare PyTorch loop, one batch per :meth:`step`: the engine's algorithmic work and nothing else."""
+
+    def __init__(self, case: Case, num_batches: int, device: torch.device, seed: int = 0) -> None:
+        self.case, self.device, self.index = case, device, 0
+        self.generator, self.discriminator = (net.to(device) for net in build_networks(case, seed))
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), **case.adam)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), **case.adam)
+        self.noise = torch.Generator(device=device).manual_seed(seed)
+        self.batches = iter(build_loader(case, num_batches, seed))
+
+    def step(self) -> None:
+        """Fetch the next batch; one D update, and a G update every ``n_critic`` batches."""
+        case, generator, discriminator = self.case, self.generator, self.discriminator
+        (real,) = next(self.batches)
+        real = real.to(self.device, non_blocking=True)
+        z = torch.randn(real.shape[0], case.latent_dim, device=self.device, generator=self.noise)
         # D step. DCGAN keeps the graph of this fake for the G step (one G forward per iteration); WGAN-GP's G step
         # comes every 5th batch with its own fresh fake, so this one needs no graph.
         with torch.set_grad_enabled(not case.is_wgan):
@@ -141,45 +150,50 @@ def run_bare(case: Case, warmup: int, steps: int, device: torch.device, seed: in
         real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
         if case.is_wgan:
             loss_d = wasserstein_d_loss(real_logits, fake_logits)
-            loss_d = loss_d + 10.0 * gradient_penalty(discriminator, real, fake, None, noise)
+            loss_d = loss_d + 10.0 * gradient_penalty(discriminator, real, fake, None, self.noise)
         else:
             loss_d = cross_entropy_d_loss(real_logits, fake_logits)
-        opt_d.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
-        opt_d.step()
-        # G step, with D frozen so that the backward computes no D weight gradients.
-        if (index + 1) % case.n_critic == 0:
+        self.opt_d.step()
+        self.index += 1
+        if self.index % case.n_critic == 0:  # G step, D frozen: its backward computes no D weight gradients
             if case.is_wgan:
-                fake = generator(torch.randn(real.shape[0], case.latent_dim, device=device, generator=noise))
+                fake = generator(torch.randn(real.shape[0], case.latent_dim, device=self.device, generator=self.noise))
             discriminator.requires_grad_(False)
             fake_logits = discriminator(fake)
             loss_g = wasserstein_g_loss(fake_logits) if case.is_wgan else non_saturating_g_loss(fake_logits)
-            opt_g.zero_grad(set_to_none=True)
+            self.opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
-            opt_g.step()
+            self.opt_g.step()
             discriminator.requires_grad_(True)
-        if index == warmup - 1:
-            _sync(device)
-            start, cpu_start = time.perf_counter(), time.process_time()
-    _sync(device)
-    return time.perf_counter() - start, time.process_time() - cpu_start
 
 
-# -------------------------------------------------------------------------------------------- the engine, Trainer.fit
-class _BatchTimer(Callback):
-    """Clock from the end of batch ``warmup - 1`` to the end of the last batch."""
+# ------------------------------------------------------------------------------------- the engine, paired with it
+class _Paired(Callback):
+    """After each engine batch, run one bare batch; clock both (wall and CPU) from the end of batch ``warmup - 1``.
 
-    def __init__(self, warmup: int, last: int) -> None:
-        self.warmup, self.last = warmup, last
-        self.start = self.stop = self.cpu_start = self.cpu_stop = 0.0
+    Engine time of batch ``i``: from the end of the bare batch after batch ``i - 1`` to the end of ``training_step``
+    ``i``, i.e. the loop, data fetching, hooks and the step. Bare time: the bare batch (fetch and step) right after.
+    """
+
+    def __init__(self, bare: BareLoop, warmup: int) -> None:
+        self.bare, self.warmup = bare, warmup
+        self.engine, self.bare_times = [], []  # (wall, cpu) per timed batch
+        self.mark: tuple[float, float] | None = None
+
+    def _now(self) -> tuple[float, float]:
+        _sync(self.bare.device)
+        return time.perf_counter(), time.process_time()
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: lightning.LightningModule, outputs, batch, batch_idx: int) -> None:
-        if batch_idx in (self.warmup - 1, self.last):
-            _sync(pl_module.device)
-            if batch_idx == self.warmup - 1:
-                self.start, self.cpu_start = time.perf_counter(), time.process_time()
-            else:
-                self.stop, self.cpu_stop = time.perf_counter(), time.process_time()
+        engine_end = self._now()
+        self.bare.step()
+        bare_end = self._now()
+        if batch_idx >= self.warmup:
+            self.engine.append((engine_end[0] - self.mark[0], engine_end[1] - self.mark[1]))
+            self.bare_times.append((bare_end[0] - engine_end[0], bare_end[1] - engine_end[1]))
+        self.mark = bare_end
 
 
 def build_engine(case: Case, seed: int = 0) -> lightning.LightningModule:
@@ -192,21 +206,35 @@ def build_engine(case: Case, seed: int = 0) -> lightning.LightningModule:
     return model
 
 
-def run_engine(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> tuple[float, float, float]:
-    """Train ``warmup + steps`` batches with ``Trainer.fit``; return (wall, CPU) seconds of the last ``steps`` batches
-    and the setup seconds (what the batches do not explain of the whole ``fit``)."""
-    model = build_engine(case, seed)
-    timer = _BatchTimer(warmup, warmup + steps - 1)
-    trainer = Trainer(
-        accelerator=device.type, devices=1, max_epochs=1, limit_train_batches=warmup + steps, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, callbacks=[timer],
+def _trainer(batches: int, device: torch.device, callbacks: list[Callback]) -> Trainer:
+    return Trainer(
+        accelerator=device.type, devices=1, max_epochs=1, limit_train_batches=batches, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks,
     )  # fmt: skip
+
+
+def run_paired(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> dict[str, float]:
+    """``Trainer.fit`` for ``warmup + steps`` batches, a bare batch after each; seconds of the last ``steps`` of each."""
+    model, bare = build_engine(case, seed), BareLoop(case, warmup + steps, device, seed)
+    paired = _Paired(bare, warmup)
     began = time.perf_counter()
-    trainer.fit(model, train_dataloaders=build_loader(case, warmup + steps, seed))
+    _trainer(warmup + steps, device, [paired]).fit(model, train_dataloaders=build_loader(case, warmup + steps, seed))
     total = time.perf_counter() - began
-    timed = timer.stop - timer.start
-    assert model.discriminator_steps == warmup + steps, model.discriminator_steps
-    return timed, timer.cpu_stop - timer.cpu_start, total - timed * (warmup + steps) / steps
+    assert model.discriminator_steps == bare.index == warmup + steps, (model.discriminator_steps, bare.index)
+    (engine_s, engine_cpu), (bare_s, bare_cpu) = (map(sum, zip(*times)) for times in (paired.engine, paired.bare_times))
+    per_batch = (engine_s + bare_s) / steps
+    return {"engine": engine_s, "engine_cpu": engine_cpu, "bare": bare_s, "bare_cpu": bare_cpu,
+            "setup": total - per_batch * (warmup + steps)}  # fmt: skip
+
+
+def run_alone(case: Case, impl: str, warmup: int, steps: int, device: torch.device, seed: int = 0) -> None:
+    """One side alone (for the memory probe): the bare loop or ``Trainer.fit``, ``warmup + steps`` batches."""
+    if impl == "bare":
+        bare = BareLoop(case, warmup + steps, device, seed)
+        for _ in range(warmup + steps):
+            bare.step()
+    else:
+        _trainer(warmup + steps, device, []).fit(build_engine(case, seed), build_loader(case, warmup + steps, seed))
 
 
 # ------------------------------------------------------------------------------------------------------ memory probe
@@ -234,7 +262,7 @@ def peak_memory(case_key: str, impl: str, warmup: int, steps: int, device: torch
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
         before = torch.cuda.memory_allocated(device)
-        (run_bare if impl == "bare" else run_engine)(case, warmup, steps, device)
+        run_alone(case, impl, warmup, steps, device)
         return (torch.cuda.max_memory_allocated(device) - before) / 2**20
     command = [sys.executable, __file__, "--memory-probe", case_key, impl, "--warmup", str(warmup), "--steps", str(steps)]
     command += ["--threads", str(torch.get_num_threads())]
@@ -246,50 +274,41 @@ def _memory_probe_main(case_key: str, impl: str, warmup: int, steps: int) -> Non
     case = CASES[case_key]
     build_networks(case), build_loader(case, 1)  # touch the allocator and import paths before the baseline
     before = _peak_rss_mib()
-    (run_bare if impl == "bare" else run_engine)(case, warmup, steps, torch.device("cpu"))
+    run_alone(case, impl, warmup, steps, torch.device("cpu"))
     print(f"{_peak_rss_mib() - before:.1f}")
 
 
 # --------------------------------------------------------------------------------------------------------- the suite
 def measure(case_key: str, warmup: int, steps: int, repeats: int, device: torch.device) -> dict:
-    """Interleaved repeats of both sides for one case; medians and the median paired ratio."""
+    """``repeats`` paired runs of one case; medians over runs, ratio = median of the runs' bare/engine time ratios."""
     case = CASES[case_key]
     warmup, steps = warmup * case.scale, steps * case.scale
-    run_bare(case, warmup, 1, device), run_engine(case, warmup, 1, device)  # untimed: first-call kernel setup
-    bare_s, engine_s, bare_cpu, engine_cpu, setup_s = [], [], [], [], []
+    run_paired(case, warmup, 1, device)  # untimed: first-call kernel and allocator set-up
+    runs = []
     for repeat in range(repeats):
-        order = ("bare", "engine") if repeat % 2 == 0 else ("engine", "bare")
-        for impl in order:
-            if impl == "bare":
-                wall, cpu = run_bare(case, warmup, steps, device)
-                bare_s.append(wall)
-                bare_cpu.append(cpu)
-            else:
-                wall, cpu, setup = run_engine(case, warmup, steps, device)
-                engine_s.append(wall)
-                engine_cpu.append(cpu)
-                setup_s.append(setup)
-        print(f"  {case_key} repeat {repeat + 1}/{repeats}: bare {bare_s[-1]:.2f} s, engine {engine_s[-1]:.2f} s", flush=True)
+        runs.append(run_paired(case, warmup, steps, device))
+        r = runs[-1]
+        print(f"  {case_key} run {repeat + 1}/{repeats}: bare {r['bare']:.2f} s, engine {r['engine']:.2f} s", flush=True)
+    med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    ratios = [r["bare"] / r["engine"] for r in runs]  # our/bare images per second = bare time / our time
     images = steps * case.batch_size
-    ratios = [b / e for b, e in zip(bare_s, engine_s)]  # our/bare images per second = bare time / our time
-    cpu_ratios = [b / e for b, e in zip(bare_cpu, engine_cpu)]
     return {
         "case": case_key, **asdict(case), "timed_batches": steps, "warmup_batches": warmup, "repeats": repeats,
-        "bare_seconds": bare_s, "engine_seconds": engine_s, "bare_cpu_seconds": bare_cpu, "engine_cpu_seconds": engine_cpu,
-        "bare_images_per_s": images / statistics.median(bare_s), "engine_images_per_s": images / statistics.median(engine_s),
+        "runs": runs, "bare_images_per_s": images / med["bare"], "engine_images_per_s": images / med["engine"],
         "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
-        "cpu_time_ratio": statistics.median(cpu_ratios),
-        "bare_ms_per_batch": 1000 * statistics.median(bare_s) / steps,
-        "overhead_ms_per_batch": 1000 * (statistics.median(engine_s) - statistics.median(bare_s)) / steps,
-        "cpu_overhead_ms_per_batch": 1000 * (statistics.median(engine_cpu) - statistics.median(bare_cpu)) / steps,
-        "engine_setup_s": statistics.median(setup_s),
+        "cpu_time_ratio": statistics.median(r["bare_cpu"] / r["engine_cpu"] for r in runs),
+        "bare_ms_per_batch": 1000 * med["bare"] / steps,
+        "overhead_ms_per_batch": 1000 * statistics.median((r["engine"] - r["bare"]) / steps for r in runs),
+        "cpu_overhead_ms_per_batch": 1000 * statistics.median((r["engine_cpu"] - r["bare_cpu"]) / steps for r in runs),
+        "engine_setup_s": med["setup"],
     }  # fmt: skip
 
 
 def environment(device: torch.device) -> dict:
     """Machine and versions, for the results file."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
+        git = ["git", "describe", "--always", "--dirty"]  # "-dirty": the working tree differs from the commit
+        commit = subprocess.run(git, capture_output=True, text=True, cwd=Path(__file__).parent).stdout.strip()
     except OSError:
         commit = ""
     info = {
@@ -326,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=None, help="cases to run (default: all)")
     parser.add_argument("--steps", type=int, default=None, help="timed batches per run (default 10, quick 3)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed batches at the start of every run")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs per side (default 3, quick 1)")
+    parser.add_argument("--repeats", type=int, default=None, help="paired runs per case (default 3, quick 1)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cpu or cuda")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for throughput.json / throughput.md")
@@ -368,10 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{' '.join(['python benchmarks/throughput.py', *(sys.argv[1:] if argv is None else argv)])}` — {device}, "
         f"{env['cpu_count']} CPUs, torch {env['torch']} ({env['torch_threads']} threads), lightning {env['lightning']}, "
         f"commit {env['commit'] or 'unknown'}, load average at start {env['load_average_at_start']:.1f}.\n"
-        f"{repeats} interleaved repeat(s) of {steps} timed batches (after {args.warmup} warm-up batches; the overhead "
-        f"probe {CASES['mlp_b256'].scale}x as many) per side; "
-        "ratio = median over repeats of bare time / our time (images/s ratio; 1.0 = no overhead); CPU-time ratio: "
-        "the same with the process's CPU time, which a busy shared machine disturbs less than the wall clock.\n\n"
+        f"{repeats} run(s) per case of {steps} timed batches (after {args.warmup} warm-up batches; the overhead probe "
+        f"{CASES['mlp_b256'].scale}x as many), engine and bare loop alternating batch by batch in the same process; "
+        "ratio = median over runs of bare time / our time (our images/s / bare images/s; 1.0 = no overhead); "
+        "CPU-time ratio: the same with the process's CPU time.\n\n"
     )
     (args.out / "throughput.md").write_text(header + table)
     print("\n" + table)

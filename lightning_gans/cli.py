@@ -3,7 +3,8 @@
 ``lightning-gans fit --config dcgan_digits`` trains the recipe shipped as ``lightning_gans/configs/dcgan_digits.yaml``
 (a recipe is found by file path or by bare name). Every ``LightningCLI`` feature works: ``--print_config``,
 overrides such as ``--trainer.max_steps=100`` or ``--model.init_args.lr_d=1e-4``, and ``--model WGANGP`` to switch
-variants. ``lightning-gans`` alone prints an overview and ``lightning-gans configs`` lists the recipes.
+variants. ``lightning-gans`` alone prints an overview, ``lightning-gans configs`` lists the recipes and
+``lightning-gans configs NAME`` prints one.
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ def resolve_config(value: str) -> str:
 
     >>> resolve_config("dcgan_digits") == str(list_configs()["dcgan_digits"])
     True
-    >>> resolve_config("no_such_recipe")
+    >>> resolve_config("no_such_recipe")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: --config must be a YAML file or a shipped recipe name (lightning-gans configs lists them), got 'no_such_recipe'
+    ValueError: --config must be a YAML file or a shipped recipe name (conditional_digits, dcgan_digits, ...), got 'no_such_recipe'
     """
     if Path(value).expanduser().is_file():
         return value
@@ -69,9 +70,7 @@ def resolve_config(value: str) -> str:
     recipes = list_configs()
     if name in recipes:
         return str(recipes[name])
-    raise ValueError(
-        "--config must be a YAML file or a shipped recipe name (lightning-gans configs lists them), " f"got {value!r}"
-    )
+    raise ValueError(f"--config must be a YAML file or a shipped recipe name ({', '.join(recipes)}), got {value!r}")
 
 
 def _resolve_config_args(args: Sequence[str]) -> list[str]:
@@ -92,10 +91,10 @@ def _resolve_config_args(args: Sequence[str]) -> list[str]:
     return out
 
 
-def _recipe_table() -> str:
+def _recipe_table(indent: str = "") -> str:
     recipes = list_configs()
     width = max((len(name) for name in recipes), default=0)
-    return "\n".join(f"  {name:<{width}}  {describe_config(path)}" for name, path in recipes.items())
+    return "\n".join(f"{indent}{name:<{width}}  {describe_config(path)}" for name, path in recipes.items())
 
 
 def overview() -> str:
@@ -110,14 +109,14 @@ def overview() -> str:
     return f"""lightning-gans: train GANs with PyTorch Lightning and see when they collapse.
 
 Usage:
-  lightning-gans fit --config RECIPE [--trainer.max_steps=N ...]   train a recipe (a name below or a YAML path)
-  lightning-gans validate|test|predict --config RECIPE              the other Lightning subcommands
-  lightning-gans configs                                            list the shipped recipes
-  lightning-gans fit --help                                         every option (model, data, trainer)
-  lightning-gans fit --config RECIPE --print_config                 show a recipe with all defaults filled in
+  lightning-gans fit --config RECIPE [--trainer.max_epochs=N ...]  train a recipe (a name below or a YAML file)
+  lightning-gans fit --config RECIPE --ckpt_path FILE.ckpt         resume it (e.g. <log dir>/checkpoints/last.ckpt)
+  lightning-gans fit --config RECIPE --print_config                the recipe with every default filled in
+  lightning-gans fit --help                                        every option (model, data, trainer)
+  lightning-gans configs [RECIPE]                                  list the recipes, or print one to copy and edit
 
 Shipped recipes (in {CONFIG_DIR}):
-{_recipe_table()}
+{_recipe_table(indent="  ")}
 
 Example (no download, a few minutes on a CPU; samples and metrics in outputs/dcgan_digits/):
   lightning-gans fit --config dcgan_digits
@@ -161,13 +160,21 @@ def main(args: Sequence[str] | None = None) -> int:
     conditional_digits ... Conditional DCGAN ...
     ...
     0
+    >>> main(["configs", "gan_ring"])  # doctest: +ELLIPSIS
+    # Vanilla GAN (non-saturating loss, MLPs) on the ring of 8 Gaussians.
+    ...
+    0
     """
     args = list(sys.argv[1:] if args is None else args)
     if not args:
         print(overview())
         return 0
     if args[0] == "configs":
-        print(_recipe_table().replace("\n  ", "\n").strip())
+        try:
+            print(_recipe_table() if len(args) == 1 else Path(resolve_config(args[1])).read_text(encoding="utf-8"))
+        except ValueError as err:
+            print(f"lightning-gans: error: {err}", file=sys.stderr)
+            return 2
         return 0
     try:
         _resolve_config_args(args)  # a wrong recipe name: a one-line error instead of a traceback

@@ -116,7 +116,7 @@ def test_plan_and_arguments() -> None:
     grid = {s.recipe for s in full if s.dataset == "grid"}
     assert grid == {r.name for r in recipes_for("grid")} and "diffaugment" not in grid  # DiffAugment: images only
     assert all(s.steps == full[-1].steps for s in full if s.dataset == full[-1].dataset)  # one budget per dataset
-    assert sum(1 for s in full if s.plot_dir is not None) == len({(s.dataset, s.recipe) for s in full})  # 1st seed
+    assert sum(1 for s in full if s.keep_samples) == len({(s.dataset, s.recipe) for s in full})  # 1st seed
     quick = plan(parse_args(["--quick"]))
     assert {s.dataset for s in quick} == {"ring", "grid"} and max(s.steps for s in quick) < min(s.steps for s in full)
     for bad in (["--variants", "nope"], ["--datasets", "cifar"], ["--seeds", "a"], ["--steps", "0"]):

@@ -66,10 +66,21 @@ class GANHealthMonitor(Callback):
         stop_on_diagnosis: set ``trainer.should_stop`` on a diagnosis.
         log_layer_norms: also log every layer's gradient norm (``health/g_grad_norm/<layer>``).
         grad_window: generator steps before each check whose gradient norms are averaged.
-        reference_checks, grad_ratio_threshold, d_win_auc, saturation_prob, saturation_logit_gap, d_loss_eps,
-        g_loss_plateau_tol, diversity_threshold, drop_fraction, entropy_ratio_threshold: the thresholds of
-            :class:`~lightning_gans.callbacks.diagnosis.HealthThresholds`.
-        d_loss_key, g_loss_key: ``trainer.callback_metrics`` keys of the discriminator and generator losses.
+        reference_checks: checks whose median generator gradient norm is the reference.
+        grad_ratio_threshold: generator gradient norm / reference below which gradients count as vanished.
+        d_win_auc: real-vs-fake AUC of the discriminator from which it counts as winning.
+        saturation_prob: confidence margin of a saturated sigmoid (``sigmoid(D) > 1 - saturation_prob``).
+        saturation_logit_gap: real-fake mean logit gap that counts as saturated while fakes are rejected.
+        d_loss_eps: discriminator loss below which the discriminator wins.
+        g_loss_plateau_tol: relative spread below which the generator loss is flat.
+        diversity_threshold: diversity ratio below which the fakes count as collapsed.
+        drop_fraction: fall of a diversity or class signal from its best that counts as a sudden collapse.
+        entropy_ratio_threshold: class entropy of fakes / of real data below which classes are missing.
+        d_loss_key: ``trainer.callback_metrics`` key of the discriminator loss.
+        g_loss_key: ``trainer.callback_metrics`` key of the generator loss.
+
+    The thresholds and the reasons for their defaults are documented in
+    :class:`~lightning_gans.callbacks.diagnosis.HealthThresholds`.
 
     >>> monitor = GANHealthMonitor(check_every_n_steps=50, warmup_steps=200, patience=3)
     >>> monitor.diagnoses, monitor.thresholds.diversity_threshold

