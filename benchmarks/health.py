@@ -16,7 +16,7 @@ and ``health.md`` (the table) under ``--out``, and the figures ``health_grid.png
 over generator steps with the diagnosis marked, final samples). ``--quick`` (one seed, shorter runs) writes
 ``health_quick.*``.
 
-    python benchmarks/health.py --quick      # about 3 minutes on 2 CPU cores
+    python benchmarks/health.py --quick      # 3.5 min on the shared 2-core CPU (2.4 CPU-min in 2 processes)
     python benchmarks/health.py              # the full run: seeds 0 and 1
 """
 
@@ -32,10 +32,8 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable for `benchmarks.*`
@@ -45,7 +43,17 @@ import lightning  # noqa: E402
 import torch  # noqa: E402
 from lightning import Callback, Trainer, seed_everything  # noqa: E402
 
-from lightning_gans import DCGAN, GAN, WGANGP  # noqa: E402
+from benchmarks.health_cases import (  # noqa: E402
+    BATCH_SIZE,
+    CASES,
+    FULL_SEEDS,
+    FULL_STEPS,
+    MONITOR,
+    QUICK_SEEDS,
+    QUICK_STEPS,
+    Case,
+)
+from lightning_gans import GAN  # noqa: E402
 from lightning_gans.callbacks import GANHealthMonitor, GANHealthWarning  # noqa: E402
 from lightning_gans.data.digits import DigitsDataModule  # noqa: E402
 from lightning_gans.data.toy import ToyDataModule  # noqa: E402
@@ -57,57 +65,6 @@ DEFAULT_OUT = ROOT / "benchmarks" / "results"
 EVAL_SAMPLES = 2500  # the VEEGAN / PacGAN protocol
 EVAL_SEED_OFFSET = 10_000  # evaluation noise is seeded apart from the training noise
 TRACED = ("diversity_ratio", "g_grad_norm", "d_grad_norm", "d_auc", "d_fake_prob", "d_real_prob", "g_grad_ratio")
-
-
-@dataclass(frozen=True)
-class Case:
-    """One row of the benchmark: a model (variant + engine options) on a data set, and what the monitor should do.
-
-    ``role`` is ``"failure"`` (must be diagnosed), ``"remedy"`` or ``"healthy"`` (must raise nothing), or
-    ``"ablation"`` (no expectation: a partial remedy, shown for what the monitor says about it).
-
-    >>> CASES["grid_minimax"].role, CASES["grid_minimax"].options["loss"]
-    ('failure', 'minimax')
-    """
-
-    name: str
-    label: str
-    loss: str
-    role: str
-    data: str
-    variant: type[GAN]
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-
-# The 2-D models share the engine's MLPs (3 hidden layers of 128) and Adam(0.5, 0.999); the too-strong
-# discriminator learns 20x faster than the generator (lr_d=2e-3, lr_g=1e-4; the engine's default is 2e-4 for both).
-# At 10x (lr_d=1e-3) the minimax GAN collapsed with seed 0 but not with seed 1. The digit models are DCGAN at 28 px
-# with base width 16 and a 10x faster discriminator (lr_d=1e-3, lr_g=1e-4), enough to saturate it within 100 steps.
-_GRID = MappingProxyType(dict(data_dim=2, lr_d=2e-3, lr_g=1e-4))
-_DIGITS = MappingProxyType(dict(image_size=28, channels=1, base_width=16, lr_d=1e-3, lr_g=1e-4))
-CASES: Mapping[str, Case] = MappingProxyType({c.name: c for c in (
-    Case("grid_minimax", "GAN, strong D", "minimax", "failure", "grid", GAN, dict(_GRID, loss="minimax")),
-    Case("grid_remedy", "GAN, strong D", "remedy: non-saturating + pack=4", "remedy", "grid", GAN,
-         dict(_GRID, loss="non_saturating", pack=4)),
-    Case("grid_pack_only", "GAN, strong D", "ablation: minimax + pack=4", "ablation", "grid", GAN,
-         dict(_GRID, loss="minimax", pack=4)),
-    Case("grid_wgangp", "WGAN-GP", "Wasserstein + GP (paper defaults)", "healthy", "grid", WGANGP, dict(data_dim=2)),
-    Case("digits_minimax", "DCGAN, strong D", "minimax", "failure", "digits", DCGAN, dict(_DIGITS, loss="minimax")),
-    Case("digits_remedy", "DCGAN, strong D", "remedy: non-saturating", "remedy", "digits", DCGAN,
-         dict(_DIGITS, loss="non_saturating")),
-)})  # fmt: skip
-
-# Monitor settings: the defaults on the grid; the digit runs are shorter, so they are checked every 50 generator
-# steps after a 200-step warm-up (patience 3 as by default).
-MONITOR = MappingProxyType({"grid": {}, "digits": dict(check_every_n_steps=50, warmup_steps=200)})
-BATCH_SIZE = MappingProxyType({"grid": 256, "digits": 64})
-# Budgets in generator steps. On the grid a diagnosis needs at least 800 (warm-up 500, then 3 checks); the healthy
-# WGAN-GP run costs ~10x a vanilla step (5 critic steps with a double-backward penalty each).
-FULL_STEPS = MappingProxyType({"grid_minimax": 1200, "grid_remedy": 1200, "grid_pack_only": 1200, "grid_wgangp": 1200,
-                               "digits_minimax": 600, "digits_remedy": 600})  # fmt: skip
-QUICK_STEPS = MappingProxyType({"grid_minimax": 900, "grid_remedy": 900, "grid_wgangp": 800,
-                                "digits_minimax": 400, "digits_remedy": 400})  # fmt: skip
-FULL_SEEDS, QUICK_SEEDS = (0, 1), (0,)
 
 
 class SignalTrace(Callback):
@@ -253,7 +210,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     (True, ('grid_minimax', 'grid_remedy'), 1, None)
     """
     parser = argparse.ArgumentParser(prog="python benchmarks/health.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one seed, shorter runs (about 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="one seed, shorter runs (a few minutes)")
     parser.add_argument("--seeds", type=lambda t: tuple(int(p) for p in t.split(",")), help="comma-separated seeds")
     parser.add_argument("--cases", type=lambda t: tuple(p.strip() for p in t.split(",")), help=", ".join(CASES))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results folder (default: benchmarks/results)")
