@@ -152,7 +152,9 @@ def _git_commit() -> str:
         return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("+uncommitted" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # The code that produced the numbers: flag edited or not yet added files of the library and the benchmarks.
+    changed = git("status", "--porcelain", "--", "lightning_gans", "benchmarks", ":(exclude)benchmarks/results")
+    return commit + ("+uncommitted" if changed else "")
 
 
 def run_benchmark(args: argparse.Namespace, command: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -161,6 +163,7 @@ def run_benchmark(args: argparse.Namespace, command: str) -> tuple[list[dict[str
     prefix = "mode_collapse_quick" if args.quick else "mode_collapse"
     args.out.mkdir(parents=True, exist_ok=True)
     classifier = _ensure_classifier(specs, args.data_dir, args.classifier)
+    commit = _git_commit()  # the code as it is when the runs start
     started = time.perf_counter()
     records = []
     print(f"{len(specs)} runs, {args.jobs} job(s) x {args.threads} thread(s)", flush=True)
@@ -199,7 +202,7 @@ def run_benchmark(args: argparse.Namespace, command: str) -> tuple[list[dict[str
         "machine": f"{os.cpu_count()}-core CPU ({_cpu_name()}), {args.jobs} run(s) in parallel x {args.threads} torch "
                    "thread(s), no GPU",
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "lightning": lightning.__version__},
-        "git_commit": _git_commit(), "total_minutes": (time.perf_counter() - started) / 60,
+        "git_commit": commit, "total_minutes": (time.perf_counter() - started) / 60,
         "stacked_mnist_source": "the MNIST test set only (10,000 digits; stacks drawn with replacement)",
         "classifier": classifier and f"MNISTClassifier (held-out accuracy {100 * classifier['accuracy']:.2f}%, "
                                      f"sha256 {classifier['sha256'][:12]}, {classifier['training_data']})",
