@@ -55,9 +55,15 @@ def _run(epochs: int, callback: EvaluationCallback | None, seed: int = 0) -> tup
     data = DigitsDataModule(image_size=28, batch_size=64, seed=seed)
     with tempfile.TemporaryDirectory() as root:  # evaluation.json lands here, not in the working directory
         trainer = L.Trainer(
-            accelerator="cpu", max_epochs=epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-            enable_model_summary=False, callbacks=[callback] if callback else [], default_root_dir=root,
-        )  # fmt: skip
+            accelerator="cpu",
+            max_epochs=epochs,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[callback] if callback else [],
+            default_root_dir=root,
+        )
         start = time.perf_counter()
         trainer.fit(model, data)
         return time.perf_counter() - start, model.generator_steps

@@ -96,8 +96,11 @@ def _coverage(metric: MixtureModeCoverage, samples: torch.Tensor) -> dict[str, f
     metric.reset()
     metric.update(samples)
     result = metric.compute()
-    return {"modes": int(result["modes"]), "high_quality": float(result["high_quality"]),
-            "reverse_kl": float(result["reverse_kl"])}  # fmt: skip
+    return {
+        "modes": int(result["modes"]),
+        "high_quality": float(result["high_quality"]),
+        "reverse_kl": float(result["reverse_kl"]),
+    }
 
 
 def build(case: Case, seed: int, steps: int) -> tuple[GAN, Any]:
@@ -137,10 +140,17 @@ def run_case(
     coverage = MixtureModeCoverage.for_mixture("grid") if case.data == "grid" else None
     trace = SignalTrace(monitor, coverage, seed + EVAL_SEED_OFFSET)
     trainer = Trainer(
-        accelerator="cpu", devices=1, max_steps=steps * (model.hparams.n_critic + 1), max_epochs=-1, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
+        accelerator="cpu",
+        devices=1,
+        max_steps=steps * (model.hparams.n_critic + 1),
+        max_epochs=-1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
         callbacks=[monitor, trace],
-    )  # fmt: skip
+    )
     wall, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GANHealthWarning)  # the diagnoses are read from monitor.diagnoses
@@ -152,17 +162,28 @@ def run_case(
     if sample_dir is not None:
         torch.save(samples, Path(sample_dir) / f"health_samples_{name}_{seed}.pt")
     return {
-        "case": name, "label": case.label, "loss": case.loss, "role": case.role, "data": case.data, "seed": seed,
-        "generator_steps": model.generator_steps, "options": {k: v for k, v in case.options.items()},
+        "case": name,
+        "label": case.label,
+        "loss": case.loss,
+        "role": case.role,
+        "data": case.data,
+        "seed": seed,
+        "generator_steps": model.generator_steps,
+        "options": {k: v for k, v in case.options.items()},
         "variant": case.variant.__name__,
-        "diagnosis": first.kind if first else None, "diagnosis_step": first.step if first else None,
+        "diagnosis": first.kind if first else None,
+        "diagnosis_step": first.step if first else None,
         "evidence_since": first.first_step if first else None,
         "diagnoses": [d.to_dict() for d in monitor.diagnoses],
-        "modes": final.get("modes"), "high_quality": final.get("high_quality"), "reverse_kl": final.get("reverse_kl"),
+        "modes": final.get("modes"),
+        "high_quality": final.get("high_quality"),
+        "reverse_kl": final.get("reverse_kl"),
         "final_diversity_ratio": trace.rows[-1].get("diversity_ratio") if trace.rows else None,
-        "wall_s": wall, "cpu_s": cpu, "trace": trace.rows,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "trace": trace.rows,
         "as_expected": None if case.role == "ablation" else (first is not None) == (case.role == "failure"),
-    }  # fmt: skip
+    }
 
 
 def plan(quick: bool, seeds: Sequence[int] | None, cases: Sequence[str] | None) -> list[tuple[str, int, int]]:
@@ -250,8 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for index, row in enumerate(results, 1):
         rows.append(row)
         found = f"{row['diagnosis']} at step {row['diagnosis_step']}" if row["diagnosis"] else "nothing diagnosed"
-        print(f"[{index}/{len(jobs)}] {row['case']} seed {row['seed']}: {found}; modes {row['modes']}; "
-              f"{row['wall_s']:.0f} s", flush=True)  # fmt: skip
+        print(
+            f"[{index}/{len(jobs)}] {row['case']} seed {row['seed']}: {found}; modes {row['modes']}; "
+            f"{row['wall_s']:.0f} s",
+            flush=True,
+        )
     if args.jobs > 1:
         pool.shutdown()
     order = list(CASES)
@@ -271,23 +295,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch.cleanup()
     meta = {
         "command": " ".join(["python benchmarks/health.py", *(argv if argv is not None else sys.argv[1:])]),
-        "quick": args.quick, "seeds": sorted({r["seed"] for r in rows}), "git_commit": _git_commit(),
+        "quick": args.quick,
+        "seeds": sorted({r["seed"] for r in rows}),
+        "git_commit": _git_commit(),
         "machine": f"{os.cpu_count()}-core CPU ({platform.machine()}), shared with other work, no GPU; "
-                   f"{args.jobs} job(s) x {args.threads} torch thread(s)",
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "lightning": lightning.__version__},
+        f"{args.jobs} job(s) x {args.threads} torch thread(s)",
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "lightning": lightning.__version__,
+        },
         "total_minutes": (time.perf_counter() - started) / 60,
-        "monitor": {"grid": "GANHealthMonitor defaults (check every 100 G steps, warm-up 500, patience 3)",
-                    "digits": "check every 50 G steps, warm-up 200, patience 3 (other settings default)"},
+        "monitor": {
+            "grid": "GANHealthMonitor defaults (check every 100 G steps, warm-up 500, patience 3)",
+            "digits": "check every 50 G steps, warm-up 200, patience 3 (other settings default)",
+        },
         "roles": {name: CASES[name].role for name in dict.fromkeys(r["case"] for r in rows)},
-        "batch_size": dict(BATCH_SIZE), "figures": figures,
-    }  # fmt: skip
+        "batch_size": dict(BATCH_SIZE),
+        "figures": figures,
+    }
     payload = {"benchmark": "health", "meta": meta, "runs": rows}
     (args.out / f"{prefix}.json").write_text(json.dumps(payload, indent=1) + "\n")
     (args.out / f"{prefix}.md").write_text(markdown_report(rows, meta))
     surprises = [f"{r['case']} seed {r['seed']}" for r in rows if r["as_expected"] is False]
-    print(f"wrote {args.out / prefix}.{{json,md}} and {', '.join(figures)}; "
-          f"{'unexpected: ' + ', '.join(surprises) if surprises else 'every run as expected'}")  # fmt: skip
+    print(
+        f"wrote {args.out / prefix}.{{json,md}} and {', '.join(figures)}; "
+        f"{'unexpected: ' + ', '.join(surprises) if surprises else 'every run as expected'}"
+    )
     return 1 if surprises else 0
 
 

@@ -10,8 +10,12 @@ from typing import Any
 import torch
 
 KIND_TEXT = {"mode_collapse": "mode collapse", "vanishing_gradients": "vanishing gradients", None: "none"}
-ROLE_TEXT = {"failure": "must be diagnosed", "remedy": "should raise nothing", "healthy": "must raise nothing",
-             "ablation": "no expectation"}
+ROLE_TEXT = {
+    "failure": "must be diagnosed",
+    "remedy": "should raise nothing",
+    "healthy": "must raise nothing",
+    "ablation": "no expectation",
+}
 
 
 EXPECTED_TEXT = {True: "yes", False: "NO", None: "—"}
@@ -36,8 +40,9 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        found = r.get("diagnoses") or [{"kind": r["diagnosis"], "step": r["diagnosis_step"],
-                                         "first_step": r["evidence_since"]}]  # fmt: skip
+        found = r.get("diagnoses") or [
+            {"kind": r["diagnosis"], "step": r["diagnosis_step"], "first_step": r["evidence_since"]}
+        ]
         kinds = "; ".join(KIND_TEXT[d["kind"]] for d in found)
         step = "; ".join("—" if d["step"] is None else f"{d['step']} ({d['first_step']})" for d in found)
         hq = None if r["high_quality"] is None else 100 * r["high_quality"]
@@ -107,8 +112,10 @@ def save_figure(
         return False
     seed = min(r["seed"] for r in rows)
     rows = [r for r in rows if r["seed"] == seed]  # the seed the samples come from
-    curves = [("diversity_ratio", "diversity ratio (fake / real spread)", True),
-              ("g_grad_norm", "generator gradient norm", True)]  # fmt: skip
+    curves = [
+        ("diversity_ratio", "diversity ratio (fake / real spread)", True),
+        ("g_grad_norm", "generator gradient norm", True),
+    ]
     third = ("modes", "modes covered /25", False) if data == "grid" else ("d_fake_prob", "mean sigmoid(D(fake))", True)
     curves.append(third)
     n = len(rows)

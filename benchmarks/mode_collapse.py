@@ -27,10 +27,11 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable for `benchmarks.*`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -40,7 +41,7 @@ import torch  # noqa: E402
 
 from benchmarks.mode_collapse_plots import save_overview, save_run_picture  # noqa: E402
 from benchmarks.mode_collapse_report import markdown_report, summarize  # noqa: E402
-from benchmarks.mode_collapse_run import EVAL_SAMPLES, RunSpec, quiet, run_one  # noqa: E402
+from benchmarks.mode_collapse_run import RunSpec, quiet, run_one  # noqa: E402
 from benchmarks.recipes import DATASETS, DATASETS_2D, RECIPES, SETUPS, recipes_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,17 +74,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python benchmarks/mode_collapse.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 2-D mixtures, seeds 0,1, short budget")
-    parser.add_argument("--seeds", type=_seeds, help="comma-separated seeds (default: 0,1,2 on the mixtures and 0 on stacked MNIST; --quick 0,1)")
+    parser.add_argument(
+        "--seeds",
+        type=_seeds,
+        help="comma-separated seeds (default: 0,1,2 on the mixtures and 0 on stacked MNIST; --quick 0,1)",
+    )
     parser.add_argument("--steps", type=int, help="generator steps per run, every dataset (default: per dataset)")
     parser.add_argument("--datasets", type=_csv, help=f"comma-separated, from {', '.join(DATASETS)}")
     parser.add_argument("--variants", type=_csv, help=f"comma-separated, from {', '.join(RECIPES)}")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the results (default: benchmarks/results)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="folder for the results (default: benchmarks/results)"
+    )
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder with the MNIST IDX files")
-    parser.add_argument("--classifier", type=Path, default=DEFAULT_CLASSIFIER,
-                        help="MNIST classifier weights; trained there first if missing (python -m lightning_gans.metrics.classifier)")
+    parser.add_argument(
+        "--classifier",
+        type=Path,
+        default=DEFAULT_CLASSIFIER,
+        help="MNIST classifier weights; trained there first if missing (python -m lightning_gans.metrics.classifier)",
+    )
     parser.add_argument("--eval-samples", type=int, help="override the protocol's sample count (2,500 / 26,000)")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                        help="runs in parallel worker processes, one torch thread each by default (default: 2)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="runs in parallel worker processes, one torch thread each by default (default: 2)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
     args = parser.parse_args(argv)
     for name in ("steps", "eval_samples"):
@@ -91,7 +106,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.jobs < 1 or args.threads < 1:
         parser.error(f"--jobs and --threads must be >= 1, got {args.jobs} and {args.threads}")
-    for value, allowed, flag in ((args.datasets, DATASETS, "--datasets"), (args.variants, tuple(RECIPES), "--variants")):
+    for value, allowed, flag in (
+        (args.datasets, DATASETS, "--datasets"),
+        (args.variants, tuple(RECIPES), "--variants"),
+    ):
         unknown = sorted(set(value or ()) - set(allowed))
         if unknown:
             parser.error(f"{flag}: unknown {unknown}; choose from {', '.join(allowed)}")
@@ -113,12 +131,23 @@ def plan(args: argparse.Namespace) -> list[RunSpec]:
         steps = args.steps or (SETUPS[dataset].quick_steps if args.quick else SETUPS[dataset].steps)
         for recipe in recipes_for(dataset, names):
             for seed in seeds:
-                specs.append(RunSpec(
-                    recipe.name, dataset, seed, steps, SETUPS[dataset].batch_size, args.eval_samples,
-                    str(args.data_dir), str(args.classifier), keep_samples=seed == seeds[0],
-                ))  # fmt: skip
+                specs.append(
+                    RunSpec(
+                        recipe.name,
+                        dataset,
+                        seed,
+                        steps,
+                        SETUPS[dataset].batch_size,
+                        args.eval_samples,
+                        str(args.data_dir),
+                        str(args.classifier),
+                        keep_samples=seed == seeds[0],
+                    )
+                )
     cost = {"stacked_mnist": 100, "ring": 1, "grid": 1}
-    return sorted(specs, key=lambda s: -cost[s.dataset] * RECIPES[s.recipe].engine_options(s.dataset).get("n_critic", 1))
+    return sorted(
+        specs, key=lambda s: -cost[s.dataset] * RECIPES[s.recipe].engine_options(s.dataset).get("n_critic", 1)
+    )
 
 
 def _init_worker(threads: int) -> None:
@@ -171,14 +200,18 @@ def run_benchmark(args: argparse.Namespace, command: str) -> tuple[list[dict[str
         _init_worker(args.threads)
         results = map(run_one, specs)
     else:  # spawn: fresh interpreters, no inherited thread pools
-        pool = ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(args.threads,))
+        pool = ProcessPoolExecutor(
+            args.jobs, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(args.threads,)
+        )
         results = pool.map(run_one, specs)
     for index, record in enumerate(results, 1):
         records.append(record)
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items())
-        print(f"[{index}/{len(specs)}] {record['dataset']} {record['recipe']} seed {record['seed']}: {metrics}; "
-              f"train {record['wall_s']:.0f} s, eval {record['eval_s']:.0f} s{' ' + record['error'] if record['error'] else ''}",
-              flush=True)  # fmt: skip
+        print(
+            f"[{index}/{len(specs)}] {record['dataset']} {record['recipe']} seed {record['seed']}: {metrics}; "
+            f"train {record['wall_s']:.0f} s, eval {record['eval_s']:.0f} s{' ' + record['error'] if record['error'] else ''}",
+            flush=True,
+        )
     if args.jobs > 1:
         pool.shutdown()
     order = {name: i for i, name in enumerate(RECIPES)}
@@ -194,22 +227,39 @@ def run_benchmark(args: argparse.Namespace, command: str) -> tuple[list[dict[str
     overviews = {dataset: save_overview(prefix, dataset, runs, args.out) for dataset, runs in drawn.items()}
     summary = summarize(records)
     meta = {
-        "command": command, "quick": args.quick,
-        "seeds": {d: sorted({s.seed for s in specs if s.dataset == d}) for d in DATASETS if any(s.dataset == d for s in specs)},
-        "steps": {d: next(s.steps for s in specs if s.dataset == d) for d in DATASETS if any(s.dataset == d for s in specs)},
+        "command": command,
+        "quick": args.quick,
+        "seeds": {
+            d: sorted({s.seed for s in specs if s.dataset == d}) for d in DATASETS if any(s.dataset == d for s in specs)
+        },
+        "steps": {
+            d: next(s.steps for s in specs if s.dataset == d) for d in DATASETS if any(s.dataset == d for s in specs)
+        },
         "batch_sizes": {d: SETUPS[d].batch_size for d in DATASETS if any(s.dataset == d for s in specs)},
-        "eval_samples": {d: next(s.eval_samples for s in specs if s.dataset == d) for d in DATASETS if any(s.dataset == d for s in specs)},
+        "eval_samples": {
+            d: next(s.eval_samples for s in specs if s.dataset == d)
+            for d in DATASETS
+            if any(s.dataset == d for s in specs)
+        },
         "machine": f"{os.cpu_count()}-core CPU ({_cpu_name()}), {args.jobs} run(s) in parallel x {args.threads} torch "
-                   "thread(s), no GPU",
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "lightning": lightning.__version__},
-        "git_commit": commit, "total_minutes": (time.perf_counter() - started) / 60,
+        "thread(s), no GPU",
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "lightning": lightning.__version__,
+        },
+        "git_commit": commit,
+        "total_minutes": (time.perf_counter() - started) / 60,
         "stacked_mnist_source": "the MNIST test set only (10,000 digits; stacks drawn with replacement)",
-        "classifier": classifier and f"MNISTClassifier (held-out accuracy {100 * classifier['accuracy']:.2f}%, "
-                                     f"sha256 {classifier['sha256'][:12]}, {classifier['training_data']})",
+        "classifier": classifier
+        and f"MNISTClassifier (held-out accuracy {100 * classifier['accuracy']:.2f}%, "
+        f"sha256 {classifier['sha256'][:12]}, {classifier['training_data']})",
         "overviews": overviews,
-    }  # fmt: skip
+    }
     payload = {"benchmark": "mode_collapse", "meta": meta, "summary": summary, "runs": records}
-    (args.out / f"{prefix}.json").write_text(json.dumps(payload, indent=1, default=_json_default, allow_nan=True) + "\n")
+    (args.out / f"{prefix}.json").write_text(
+        json.dumps(payload, indent=1, default=_json_default, allow_nan=True) + "\n"
+    )
     (args.out / f"{prefix}.md").write_text(markdown_report(summary, meta) + "\n")
     return summary, meta
 

@@ -80,7 +80,9 @@ def _draw(ax: plt.Axes, dataset: str, samples: Tensor, columns: int = 8) -> None
         ax.axis("off")
 
 
-def save_run_picture(prefix: str, recipe: str, dataset: str, samples: Tensor, metrics: dict[str, float], out_dir: Path) -> str:
+def save_run_picture(
+    prefix: str, recipe: str, dataset: str, samples: Tensor, metrics: dict[str, float], out_dir: Path
+) -> str:
     """Draw one run's samples (2-D scatter, or an 8x8 grid of stacked-MNIST samples) and return the file name."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figure, ax = plt.subplots(figsize=(3.2, 3.5), dpi=100)

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from benchmarks.published import published_for
 from benchmarks.recipes import DATASETS_2D, RECIPES
 
-METRICS = {"ring": ("modes", "high_quality", "reverse_kl"), "grid": ("modes", "high_quality", "reverse_kl"),
-           "stacked_mnist": ("modes", "kl")}  # fmt: skip
+METRICS = {
+    "ring": ("modes", "high_quality", "reverse_kl"),
+    "grid": ("modes", "high_quality", "reverse_kl"),
+    "stacked_mnist": ("modes", "kl"),
+}
 NUM_MODES = {"ring": 8, "grid": 25, "stacked_mnist": 1000}
 
 
@@ -50,14 +54,23 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for (dataset, recipe), runs in groups.items():
         ok = [r for r in runs if r["error"] is None]
         first = min(runs, key=lambda r: r["seed"])
-        summary.append({
-            "dataset": dataset, "recipe": recipe, "label": RECIPES[recipe].display_name(dataset),
-            "runs": len(runs), "failed": len(runs) - len(ok), "seeds": sorted(r["seed"] for r in runs),
-            "metrics": {key: mean_se([r["metrics"][key] for r in ok]) for key in METRICS[dataset]},
-            "wall_s": mean_se([r["wall_s"] for r in runs]), "cpu_s": mean_se([r["cpu_s"] for r in runs]),
-            "eval_s": mean_se([r["eval_s"] for r in runs]),
-            "g_params": first["g_params"], "d_params": first["d_params"], "picture": first["picture"],
-        })  # fmt: skip
+        summary.append(
+            {
+                "dataset": dataset,
+                "recipe": recipe,
+                "label": RECIPES[recipe].display_name(dataset),
+                "runs": len(runs),
+                "failed": len(runs) - len(ok),
+                "seeds": sorted(r["seed"] for r in runs),
+                "metrics": {key: mean_se([r["metrics"][key] for r in ok]) for key in METRICS[dataset]},
+                "wall_s": mean_se([r["wall_s"] for r in runs]),
+                "cpu_s": mean_se([r["cpu_s"] for r in runs]),
+                "eval_s": mean_se([r["eval_s"] for r in runs]),
+                "g_params": first["g_params"],
+                "d_params": first["d_params"],
+                "picture": first["picture"],
+            }
+        )
     return summary
 
 
@@ -93,7 +106,11 @@ def table_2d(summary: Sequence[dict[str, Any]]) -> list[str]:
                 times.append("—")
                 continue
             m = row["metrics"]
-            cells += [_fmt(m["modes"], 1) + _failed(row), _fmt(m["high_quality"], 1, 100, "%"), _fmt(m["reverse_kl"], 3)]
+            cells += [
+                _fmt(m["modes"], 1) + _failed(row),
+                _fmt(m["high_quality"], 1, 100, "%"),
+                _fmt(m["reverse_kl"], 3),
+            ]
             times.append(f"{row['wall_s']['mean']:.0f}")
         lines.append(f"| {RECIPES[recipe].label} | " + " | ".join(cells) + f" | {', '.join(times)} |")
         published = [published_for(dataset, recipe) for dataset in DATASETS_2D]
@@ -102,9 +119,15 @@ def table_2d(summary: Sequence[dict[str, Any]]) -> list[str]:
             source = next(p for p in published if p).source
             pub_cells = []
             for p in published:
-                pub_cells += ["", "", ""] if p is None else [
-                    f"{p.metrics['modes']:.1f}", f"{100 * p.metrics['high_quality']:.1f}%", f"{p.metrics['reverse_kl']:.2f}"
-                ]  # fmt: skip
+                pub_cells += (
+                    ["", "", ""]
+                    if p is None
+                    else [
+                        f"{p.metrics['modes']:.1f}",
+                        f"{100 * p.metrics['high_quality']:.1f}%",
+                        f"{p.metrics['reverse_kl']:.2f}",
+                    ]
+                )
             lines.append(f"| *{model}, {source}* | " + " | ".join(f"*{c}*" if c else "" for c in pub_cells) + " | |")
     return lines
 
@@ -129,10 +152,18 @@ def table_stacked(summary: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _best(summary: Sequence[dict[str, Any]], dataset: str, recipes: Sequence[str] | None = None) -> dict[str, Any] | None:
-    rows = [r for r in summary if r["dataset"] == dataset and r["metrics"]["modes"]["n"] and (recipes is None or r["recipe"] in recipes)]
+def _best(
+    summary: Sequence[dict[str, Any]], dataset: str, recipes: Sequence[str] | None = None
+) -> dict[str, Any] | None:
+    rows = [
+        r
+        for r in summary
+        if r["dataset"] == dataset and r["metrics"]["modes"]["n"] and (recipes is None or r["recipe"] in recipes)
+    ]
     if dataset in DATASETS_2D:
-        return max(rows, key=lambda r: (r["metrics"]["modes"]["mean"], r["metrics"]["high_quality"]["mean"]), default=None)
+        return max(
+            rows, key=lambda r: (r["metrics"]["modes"]["mean"], r["metrics"]["high_quality"]["mean"]), default=None
+        )
     return max(rows, key=lambda r: (r["metrics"]["modes"]["mean"], -r["metrics"]["kl"]["mean"]), default=None)
 
 
@@ -181,26 +212,45 @@ def per_dataset(values: dict[str, Any]) -> str:
 
 def markdown_report(summary: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
     """The whole markdown report: how it was run, the targets, the tables and the pictures."""
-    lines = ["# Mode-collapse benchmark", "", f"Command: `{meta['command']}`", "",
-             f"- Seeds: {per_dataset(meta['seeds'])}.",
-             f"- Budget (generator steps per run, same for every variant): {per_dataset(meta['steps'])}; "
-             f"batch size: {per_dataset(meta['batch_sizes'])}.",
-             f"- Evaluation (VEEGAN/PacGAN protocol), samples per run: {per_dataset(meta['eval_samples'])}.",
-             f"- Machine: {meta['machine']}; Python {meta['versions']['python']}, torch {meta['versions']['torch']}, "
-             f"lightning {meta['versions']['lightning']}; commit `{meta['git_commit']}`.",
-             f"- Total wall time {meta['total_minutes']:.1f} min. Times per run are wall-clock seconds of training "
-             "(evaluation separate) on a shared machine; the JSON also has the CPU seconds.", "",
-             "Values are mean ± standard error over seeds (no ± with a single seed).", ""]  # fmt: skip
+    lines = [
+        "# Mode-collapse benchmark",
+        "",
+        f"Command: `{meta['command']}`",
+        "",
+        f"- Seeds: {per_dataset(meta['seeds'])}.",
+        f"- Budget (generator steps per run, same for every variant): {per_dataset(meta['steps'])}; "
+        f"batch size: {per_dataset(meta['batch_sizes'])}.",
+        f"- Evaluation (VEEGAN/PacGAN protocol), samples per run: {per_dataset(meta['eval_samples'])}.",
+        f"- Machine: {meta['machine']}; Python {meta['versions']['python']}, torch {meta['versions']['torch']}, "
+        f"lightning {meta['versions']['lightning']}; commit `{meta['git_commit']}`.",
+        f"- Total wall time {meta['total_minutes']:.1f} min. Times per run are wall-clock seconds of training "
+        "(evaluation separate) on a shared machine; the JSON also has the CPU seconds.",
+        "",
+        "Values are mean ± standard error over seeds (no ± with a single seed).",
+        "",
+    ]
     goal_lines = targets(summary)
     if goal_lines:
         lines += ["## Targets", "", *goal_lines, ""]
     if any(r["dataset"] in DATASETS_2D for r in summary):
-        lines += ["## 2-D mixtures (ring of 8, grid of 25)", "",
-                  "HQ: share of samples within 3 std of their nearest mode; rKL: KL(mode histogram || uniform). "
-                  "Published rows in italics.", "", *table_2d(summary), ""]  # fmt: skip
+        lines += [
+            "## 2-D mixtures (ring of 8, grid of 25)",
+            "",
+            "HQ: share of samples within 3 std of their nearest mode; rKL: KL(mode histogram || uniform). "
+            "Published rows in italics.",
+            "",
+            *table_2d(summary),
+            "",
+        ]
     if any(r["dataset"] == "stacked_mnist" for r in summary):
-        lines += ["## Stacked MNIST (1,000 modes; built from the MNIST test set only)", "", f"Built from {meta['stacked_mnist_source']}. "
-                  f"Digits classified by {meta['classifier']}.", "", *table_stacked(summary), ""]  # fmt: skip
+        lines += [
+            "## Stacked MNIST (1,000 modes; built from the MNIST test set only)",
+            "",
+            f"Built from {meta['stacked_mnist_source']}. Digits classified by {meta['classifier']}.",
+            "",
+            *table_stacked(summary),
+            "",
+        ]
     pictures = [r for r in summary if r["picture"]]
     if pictures:
         lines += ["## Pictures (first seed)", ""]

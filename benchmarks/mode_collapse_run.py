@@ -80,7 +80,11 @@ def build_model(spec: RunSpec) -> GAN:
         width = options.pop("base_width")
         generator = DCGANGenerator(options["latent_dim"], options["image_size"], options["channels"], width)
         discriminator = DCGANDiscriminator(
-            options["image_size"], options["channels"], width // 2, options.pop("d_norm", "batch"), options.get("pack", 1)
+            options["image_size"],
+            options["channels"],
+            width // 2,
+            options.pop("d_norm", "batch"),
+            options.get("pack", 1),
         )
         for name in ("image_size", "channels"):
             options.pop(name)
@@ -95,8 +99,9 @@ def build_datamodule(spec: RunSpec, n_critic: int):
         return ToyDataModule(spec.dataset, spec.batch_size, num_batches_per_epoch=spec.steps * n_critic, seed=spec.seed)
     if spec.data_dir is None:
         raise ValueError("stacked_mnist needs data_dir (a folder with the MNIST IDX files)")
-    return StackedMNISTDataModule(spec.data_dir, image_size=SETUPS[spec.dataset].options["image_size"],
-                                  batch_size=spec.batch_size, seed=spec.seed)  # fmt: skip
+    return StackedMNISTDataModule(
+        spec.data_dir, image_size=SETUPS[spec.dataset].options["image_size"], batch_size=spec.batch_size, seed=spec.seed
+    )
 
 
 def train(model: GAN, datamodule: Any, generator_steps: int) -> None:
@@ -105,10 +110,17 @@ def train(model: GAN, datamodule: Any, generator_steps: int) -> None:
     ``trainer.global_step`` counts every optimizer step (``n_critic`` D steps + 1 G step per G step).
     """
     trainer = Trainer(
-        accelerator="cpu", devices=1, max_steps=generator_steps * (model.hparams.n_critic + 1), max_epochs=-1,
-        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        num_sanity_val_steps=0, limit_val_batches=0,
-    )  # fmt: skip
+        accelerator="cpu",
+        devices=1,
+        max_steps=generator_steps * (model.hparams.n_critic + 1),
+        max_epochs=-1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
     trainer.fit(model, datamodule)
 
 
@@ -119,11 +131,16 @@ def evaluate_2d(model: GAN, dataset: str, num_samples: int, seed: int) -> tuple[
     samples = sample_from(model, num_samples, seed=seed)
     metric.update(samples)
     result = metric.compute()
-    return {"modes": int(result["modes"]), "high_quality": float(result["high_quality"]),
-            "reverse_kl": float(result["reverse_kl"])}, samples  # fmt: skip
+    return {
+        "modes": int(result["modes"]),
+        "high_quality": float(result["high_quality"]),
+        "reverse_kl": float(result["reverse_kl"]),
+    }, samples
 
 
-def evaluate_stacked(model: GAN, classifier: torch.nn.Module, num_samples: int, seed: int) -> tuple[dict[str, float], torch.Tensor]:
+def evaluate_stacked(
+    model: GAN, classifier: torch.nn.Module, num_samples: int, seed: int
+) -> tuple[dict[str, float], torch.Tensor]:
     """Modes (of 1,000) and KL to uniform over ``num_samples`` samples, drawn and classified in chunks."""
     metric = StackedMNISTModes(classifier)
     first = None
@@ -160,11 +177,15 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     model = build_model(spec)
     datamodule = build_datamodule(spec, model.hparams.n_critic)
     record: dict[str, Any] = {
-        "recipe": spec.recipe, "dataset": spec.dataset, "seed": spec.seed, "steps": spec.steps,
-        "batch_size": spec.batch_size, "eval_samples": spec.eval_samples,
+        "recipe": spec.recipe,
+        "dataset": spec.dataset,
+        "seed": spec.seed,
+        "steps": spec.steps,
+        "batch_size": spec.batch_size,
+        "eval_samples": spec.eval_samples,
         "g_params": sum(p.numel() for p in model.generator.parameters()),
         "d_params": sum(p.numel() for p in model.discriminator.parameters()),
-    }  # fmt: skip
+    }
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         train(model, datamodule, spec.steps)
@@ -180,7 +201,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     elif spec.dataset in DATASETS_2D:
         record["metrics"], samples = evaluate_2d(model, spec.dataset, spec.eval_samples, EVAL_SEED_OFFSET + spec.seed)
     else:
-        record["metrics"], samples = evaluate_stacked(model, _classifier(spec.classifier), spec.eval_samples, EVAL_SEED_OFFSET + spec.seed)
+        record["metrics"], samples = evaluate_stacked(
+            model, _classifier(spec.classifier), spec.eval_samples, EVAL_SEED_OFFSET + spec.seed
+        )
     record["eval_s"] = time.perf_counter() - start
     if spec.keep_samples and samples is not None:
         record["_samples"] = samples[:2500]  # drawn by the caller, never written to the JSON

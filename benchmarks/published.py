@@ -8,8 +8,8 @@ using Implicit Variational Learning", NeurIPS 2017; PacDCGAN2 from PacGAN Table 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,32 @@ class Published:
 
 
 PUBLISHED: tuple[Published, ...] = (
-    Published("ring", "gan", "GAN", {"modes": 6.3, "high_quality": 0.982, "reverse_kl": 0.45}, "PacGAN Table 1, 10 trials"),
-    Published("ring", "pacgan4", "PacGAN4", {"modes": 7.8, "high_quality": 0.959, "reverse_kl": 0.07}, "PacGAN Table 1, 10 trials"),
-    Published("grid", "gan", "GAN", {"modes": 17.3, "high_quality": 0.948, "reverse_kl": 0.70}, "PacGAN Table 1, 10 trials"),
-    Published("grid", "pacgan4", "PacGAN4", {"modes": 24.8, "high_quality": 0.936, "reverse_kl": 0.04}, "PacGAN Table 1, 10 trials"),
+    Published(
+        "ring", "gan", "GAN", {"modes": 6.3, "high_quality": 0.982, "reverse_kl": 0.45}, "PacGAN Table 1, 10 trials"
+    ),
+    Published(
+        "ring",
+        "pacgan4",
+        "PacGAN4",
+        {"modes": 7.8, "high_quality": 0.959, "reverse_kl": 0.07},
+        "PacGAN Table 1, 10 trials",
+    ),
+    Published(
+        "grid", "gan", "GAN", {"modes": 17.3, "high_quality": 0.948, "reverse_kl": 0.70}, "PacGAN Table 1, 10 trials"
+    ),
+    Published(
+        "grid",
+        "pacgan4",
+        "PacGAN4",
+        {"modes": 24.8, "high_quality": 0.936, "reverse_kl": 0.04},
+        "PacGAN Table 1, 10 trials",
+    ),
     Published("stacked_mnist", "gan", "DCGAN", {"modes": 99.0, "kl": 3.40}, "VEEGAN"),
     Published("stacked_mnist", "pacgan2", "PacDCGAN2", {"modes": 1000.0, "kl": 0.06}, "PacGAN Table 2"),
     Published("stacked_mnist", "gan_small_d", "DCGAN", {"modes": 78.5, "kl": 5.21}, "PacGAN, D 1/4 of G's size"),
-    Published("stacked_mnist", "pacgan4_small_d", "PacDCGAN4", {"modes": 667.4, "kl": 1.81}, "PacGAN, D 1/4 of G's size"),
+    Published(
+        "stacked_mnist", "pacgan4_small_d", "PacDCGAN4", {"modes": 667.4, "kl": 1.81}, "PacGAN, D 1/4 of G's size"
+    ),
 )
 
 

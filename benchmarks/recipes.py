@@ -9,9 +9,10 @@ per generator step and Adam betas (0, 0.9)), listed in the recipe's ``options``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from lightning_gans import GAN, LSGAN, WGANGP, PacGAN
 
@@ -92,71 +93,146 @@ class Recipe:
 SETUPS: Mapping[str, Setup] = MappingProxyType(
     {
         "ring": Setup(
-            options=MappingProxyType(dict(
-                data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
-            )),
-            batch_size=512, steps=1500, quick_steps=200,
+            options=MappingProxyType(
+                dict(
+                    data_dim=2,
+                    latent_dim=2,
+                    hidden_dim=128,
+                    num_layers=3,
+                    lr_g=1e-3,
+                    lr_d=4e-3,
+                    lr_decay="linear",
+                )
+            ),
+            batch_size=512,
+            steps=1500,
+            quick_steps=200,
         ),
         "grid": Setup(
-            options=MappingProxyType(dict(
-                data_dim=2, latent_dim=2, hidden_dim=128, num_layers=3, lr_g=1e-3, lr_d=4e-3, lr_decay="linear",
-            )),
-            batch_size=512, steps=1500, quick_steps=200,
+            options=MappingProxyType(
+                dict(
+                    data_dim=2,
+                    latent_dim=2,
+                    hidden_dim=128,
+                    num_layers=3,
+                    lr_g=1e-3,
+                    lr_d=4e-3,
+                    lr_decay="linear",
+                )
+            ),
+            batch_size=512,
+            steps=1500,
+            quick_steps=200,
         ),
         "stacked_mnist": Setup(
-            options=MappingProxyType(dict(
-                image_size=28, channels=3, latent_dim=100, base_width=32, lr_g=1e-3, lr_d=1e-3,
-            )),
-            batch_size=64, steps=2000, quick_steps=60,
+            options=MappingProxyType(
+                dict(
+                    image_size=28,
+                    channels=3,
+                    latent_dim=100,
+                    base_width=32,
+                    lr_g=1e-3,
+                    lr_d=1e-3,
+                )
+            ),
+            batch_size=64,
+            steps=2000,
+            quick_steps=60,
         ),
     }
-)  # fmt: skip
+)
 
 _RECIPES = (
     Recipe("gan", "GAN", GAN, "vanilla GAN, non-saturating generator loss", image_label="DCGAN"),
     Recipe(
-        "gan_minimax", "GAN (minimax loss)", GAN, "the original saturating minimax loss: the collapsing baseline",
-        options={"loss": "minimax"}, image_label="DCGAN (minimax loss)",
+        "gan_minimax",
+        "GAN (minimax loss)",
+        GAN,
+        "the original saturating minimax loss: the collapsing baseline",
+        options={"loss": "minimax"},
+        image_label="DCGAN (minimax loss)",
     ),
     Recipe("lsgan", "LSGAN", LSGAN, "least-squares loss (Mao et al. 2017)"),
     Recipe(
-        "wgan_gp", "WGAN-GP", WGANGP, "Wasserstein loss + gradient penalty 10, 5 critic steps, Adam betas (0, 0.9)",
+        "wgan_gp",
+        "WGAN-GP",
+        WGANGP,
+        "Wasserstein loss + gradient penalty 10, 5 critic steps, Adam betas (0, 0.9)",
         options={"n_critic": 5, "gp_weight": 10.0, "betas_g": (0.0, 0.9), "betas_d": (0.0, 0.9)},
         image_options={"d_norm": "layer"},
     ),
-    Recipe("pacgan2", "PacGAN2", PacGAN, "D sees 2 samples at once (Lin et al. 2018)", {"pack": 2}, image_label="PacDCGAN2"),
-    Recipe("pacgan4", "PacGAN4", PacGAN, "D sees 4 samples at once (Lin et al. 2018)", {"pack": 4}, image_label="PacDCGAN4"),
     Recipe(
-        "minibatch_stddev", "GAN + minibatch stddev", GAN, "minibatch standard deviation feature in D (Karras et al. 2018)",
-        {"minibatch_stddev": True}, image_label="DCGAN + minibatch stddev",
+        "pacgan2", "PacGAN2", PacGAN, "D sees 2 samples at once (Lin et al. 2018)", {"pack": 2}, image_label="PacDCGAN2"
     ),
     Recipe(
-        "spectral_norm", "GAN + spectral norm", GAN, "spectral normalisation of D (Miyato et al. 2018)",
-        {"spectral_norm": True}, image_options={"d_norm": "none"}, image_label="DCGAN + spectral norm",
+        "pacgan4", "PacGAN4", PacGAN, "D sees 4 samples at once (Lin et al. 2018)", {"pack": 4}, image_label="PacDCGAN4"
     ),
     Recipe(
-        "r1", "GAN + R1", GAN, "R1 penalty on real data, gamma 1 (2-D) / 10 (images) (Mescheder et al. 2018)",
-        {"r1_weight": 1.0}, image_options={"r1_weight": 10.0, "d_norm": "layer"}, image_label="DCGAN + R1",
+        "minibatch_stddev",
+        "GAN + minibatch stddev",
+        GAN,
+        "minibatch standard deviation feature in D (Karras et al. 2018)",
+        {"minibatch_stddev": True},
+        image_label="DCGAN + minibatch stddev",
     ),
     Recipe(
-        "diffaugment", "DCGAN + DiffAugment", GAN, "DiffAugment translation + cutout on real and fake (Zhao et al. 2020)",
-        image_options={"augment": "translation,cutout"}, datasets=IMAGE_DATASETS,
+        "spectral_norm",
+        "GAN + spectral norm",
+        GAN,
+        "spectral normalisation of D (Miyato et al. 2018)",
+        {"spectral_norm": True},
+        image_options={"d_norm": "none"},
+        image_label="DCGAN + spectral norm",
     ),
     Recipe(
-        "ema", "GAN + EMA", GAN, "samples from an exponential moving average of G (decay 0.999, at most 1 - 10/steps)",
-        {"ema_decay": 0.999}, image_label="DCGAN + EMA",
+        "r1",
+        "GAN + R1",
+        GAN,
+        "R1 penalty on real data, gamma 1 (2-D) / 10 (images) (Mescheder et al. 2018)",
+        {"r1_weight": 1.0},
+        image_options={"r1_weight": 10.0, "d_norm": "layer"},
+        image_label="DCGAN + R1",
     ),
     Recipe(
-        "instance_noise", "GAN + instance noise", GAN, "Gaussian noise on D's inputs, annealed to 0 over half the budget",
-        {"instance_noise": 0.1}, image_label="DCGAN + instance noise",
+        "diffaugment",
+        "DCGAN + DiffAugment",
+        GAN,
+        "DiffAugment translation + cutout on real and fake (Zhao et al. 2020)",
+        image_options={"augment": "translation,cutout"},
+        datasets=IMAGE_DATASETS,
     ),
     Recipe(
-        "gan_small_d", "DCGAN, D 1/4 size", GAN, "hard setting: D has half G's width per layer (~1/4 of the weights)",
-        datasets=IMAGE_DATASETS, small_discriminator=True,
+        "ema",
+        "GAN + EMA",
+        GAN,
+        "samples from an exponential moving average of G (decay 0.999, at most 1 - 10/steps)",
+        {"ema_decay": 0.999},
+        image_label="DCGAN + EMA",
     ),
     Recipe(
-        "pacgan4_small_d", "PacDCGAN4, D 1/4 size", PacGAN, "hard setting with a packed D (pack 4)",
-        {"pack": 4}, datasets=IMAGE_DATASETS, small_discriminator=True,
+        "instance_noise",
+        "GAN + instance noise",
+        GAN,
+        "Gaussian noise on D's inputs, annealed to 0 over half the budget",
+        {"instance_noise": 0.1},
+        image_label="DCGAN + instance noise",
+    ),
+    Recipe(
+        "gan_small_d",
+        "DCGAN, D 1/4 size",
+        GAN,
+        "hard setting: D has half G's width per layer (~1/4 of the weights)",
+        datasets=IMAGE_DATASETS,
+        small_discriminator=True,
+    ),
+    Recipe(
+        "pacgan4_small_d",
+        "PacDCGAN4, D 1/4 size",
+        PacGAN,
+        "hard setting with a packed D (pack 4)",
+        {"pack": 4},
+        datasets=IMAGE_DATASETS,
+        small_discriminator=True,
     ),
 )
 RECIPES: Mapping[str, Recipe] = MappingProxyType({recipe.name: recipe for recipe in _RECIPES})

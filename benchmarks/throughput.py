@@ -51,7 +51,7 @@ from pathlib import Path
 import lightning
 import torch
 from lightning import Callback, Trainer
-from torch import Tensor, nn
+from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans import DCGAN, GAN, WGANGP
@@ -117,7 +117,9 @@ def build_loader(case: Case, num_batches: int, seed: int = 0) -> DataLoader:
     """Synthetic samples in [-1, 1], in memory, shuffled with a seeded generator; exactly ``num_batches`` batches."""
     data = torch.rand(num_batches * case.batch_size, *case.sample_shape, generator=torch.Generator().manual_seed(seed))
     dataset = TensorDataset(data * 2 - 1)
-    return DataLoader(dataset, batch_size=case.batch_size, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed))
+    return DataLoader(
+        dataset, batch_size=case.batch_size, shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(seed)
+    )
 
 
 def _sync(device: torch.device) -> None:
@@ -186,7 +188,9 @@ class _Paired(Callback):
         _sync(self.bare.device)
         return time.perf_counter(), time.process_time()
 
-    def on_train_batch_end(self, trainer: Trainer, pl_module: lightning.LightningModule, outputs, batch, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: lightning.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
         engine_end = self._now()
         self.bare.step()
         bare_end = self._now()
@@ -208,9 +212,16 @@ def build_engine(case: Case, seed: int = 0) -> lightning.LightningModule:
 
 def _trainer(batches: int, device: torch.device, callbacks: list[Callback]) -> Trainer:
     return Trainer(
-        accelerator=device.type, devices=1, max_epochs=1, limit_train_batches=batches, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks,
-    )  # fmt: skip
+        accelerator=device.type,
+        devices=1,
+        max_epochs=1,
+        limit_train_batches=batches,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=callbacks,
+    )
 
 
 def run_paired(case: Case, warmup: int, steps: int, device: torch.device, seed: int = 0) -> dict[str, float]:
@@ -223,8 +234,13 @@ def run_paired(case: Case, warmup: int, steps: int, device: torch.device, seed: 
     assert model.discriminator_steps == bare.index == warmup + steps, (model.discriminator_steps, bare.index)
     (engine_s, engine_cpu), (bare_s, bare_cpu) = (map(sum, zip(*times)) for times in (paired.engine, paired.bare_times))
     per_batch = (engine_s + bare_s) / steps
-    return {"engine": engine_s, "engine_cpu": engine_cpu, "bare": bare_s, "bare_cpu": bare_cpu,
-            "setup": total - per_batch * (warmup + steps)}  # fmt: skip
+    return {
+        "engine": engine_s,
+        "engine_cpu": engine_cpu,
+        "bare": bare_s,
+        "bare_cpu": bare_cpu,
+        "setup": total - per_batch * (warmup + steps),
+    }
 
 
 def run_alone(case: Case, impl: str, warmup: int, steps: int, device: torch.device, seed: int = 0) -> None:
@@ -264,7 +280,17 @@ def peak_memory(case_key: str, impl: str, warmup: int, steps: int, device: torch
         before = torch.cuda.memory_allocated(device)
         run_alone(case, impl, warmup, steps, device)
         return (torch.cuda.max_memory_allocated(device) - before) / 2**20
-    command = [sys.executable, __file__, "--memory-probe", case_key, impl, "--warmup", str(warmup), "--steps", str(steps)]
+    command = [
+        sys.executable,
+        __file__,
+        "--memory-probe",
+        case_key,
+        impl,
+        "--warmup",
+        str(warmup),
+        "--steps",
+        str(steps),
+    ]
     command += ["--threads", str(torch.get_num_threads())]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return float(output.strip().splitlines()[-1])
@@ -288,20 +314,30 @@ def measure(case_key: str, warmup: int, steps: int, repeats: int, device: torch.
     for repeat in range(repeats):
         runs.append(run_paired(case, warmup, steps, device))
         r = runs[-1]
-        print(f"  {case_key} run {repeat + 1}/{repeats}: bare {r['bare']:.2f} s, engine {r['engine']:.2f} s", flush=True)
+        print(
+            f"  {case_key} run {repeat + 1}/{repeats}: bare {r['bare']:.2f} s, engine {r['engine']:.2f} s", flush=True
+        )
     med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
     ratios = [r["bare"] / r["engine"] for r in runs]  # our/bare images per second = bare time / our time
     images = steps * case.batch_size
     return {
-        "case": case_key, **asdict(case), "timed_batches": steps, "warmup_batches": warmup, "repeats": repeats,
-        "runs": runs, "bare_images_per_s": images / med["bare"], "engine_images_per_s": images / med["engine"],
-        "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+        "case": case_key,
+        **asdict(case),
+        "timed_batches": steps,
+        "warmup_batches": warmup,
+        "repeats": repeats,
+        "runs": runs,
+        "bare_images_per_s": images / med["bare"],
+        "engine_images_per_s": images / med["engine"],
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
         "cpu_time_ratio": statistics.median(r["bare_cpu"] / r["engine_cpu"] for r in runs),
         "bare_ms_per_batch": 1000 * med["bare"] / steps,
         "overhead_ms_per_batch": 1000 * statistics.median((r["engine"] - r["bare"]) / steps for r in runs),
         "cpu_overhead_ms_per_batch": 1000 * statistics.median((r["engine_cpu"] - r["bare_cpu"]) / steps for r in runs),
         "engine_setup_s": med["setup"],
-    }  # fmt: skip
+    }
 
 
 def environment(device: torch.device) -> dict:
@@ -312,10 +348,16 @@ def environment(device: torch.device) -> dict:
     except OSError:
         commit = ""
     info = {
-        "device": str(device), "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(), "python": platform.python_version(), "torch": torch.__version__,
-        "lightning": lightning.__version__, "commit": commit, "load_average_at_start": os.getloadavg()[0],
-    }  # fmt: skip
+        "device": str(device),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "lightning": lightning.__version__,
+        "commit": commit,
+        "load_average_at_start": os.getloadavg()[0],
+    }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info
@@ -341,7 +383,9 @@ def markdown_table(results: list[dict], memory_note: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: DCGAN b64, WGAN-GP, probe; 1 repeat of 3 batches")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: DCGAN b64, WGAN-GP, probe; 1 repeat of 3 batches"
+    )
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=None, help="cases to run (default: all)")
     parser.add_argument("--steps", type=int, default=None, help="timed batches per run (default 10, quick 3)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed batches at the start of every run")
@@ -365,10 +409,15 @@ def main(argv: list[str] | None = None) -> int:
     cases = args.cases or (["dcgan_b64", "wgangp_b64", "mlp_b256"] if args.quick else list(CASES))
     device = torch.device(args.device)
     env = environment(device)
-    print(f"throughput: {cases}, {repeats} repeat(s) x {steps} timed batches after {args.warmup} warm-up, on {device}", flush=True)
+    print(
+        f"throughput: {cases}, {repeats} repeat(s) x {steps} timed batches after {args.warmup} warm-up, on {device}",
+        flush=True,
+    )
     results = [measure(key, args.warmup, steps, repeats, device) for key in cases]
     if device.type == "cuda":
-        memory_note = "torch.cuda.max_memory_allocated during one run, minus what was allocated before it (tensors only)."
+        memory_note = (
+            "torch.cuda.max_memory_allocated during one run, minus what was allocated before it (tensors only)."
+        )
     else:
         memory_note = (
             "increase of the peak resident set size (VmHWM of /proc/self/status) of a fresh process over its value just "
@@ -381,7 +430,9 @@ def main(argv: list[str] | None = None) -> int:
                 r[f"{impl}_peak_mib"] = peak_memory(r["case"], impl, args.warmup, steps, device)
     table = markdown_table(results, memory_note)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "throughput.json").write_text(json.dumps({"environment": env, "quick": args.quick, "results": results}, indent=2) + "\n")
+    (args.out / "throughput.json").write_text(
+        json.dumps({"environment": env, "quick": args.quick, "results": results}, indent=2) + "\n"
+    )
     header = (
         f"# Training throughput: engine (Trainer.fit) vs bare PyTorch loop\n\n"
         f"Command: `{' '.join(['python benchmarks/throughput.py', *(sys.argv[1:] if argv is None else argv)])}` — {device}, "

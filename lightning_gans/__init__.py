@@ -5,5 +5,16 @@ from lightning_gans.guard import GANDivergenceError
 from lightning_gans.strategies import gan_ddp_strategy
 from lightning_gans.variants import DCGAN, LSGAN, SNGAN, WGAN, WGANGP, ConditionalGAN, PacGAN
 
-__all__ = ["GAN", "DCGAN", "LSGAN", "WGAN", "WGANGP", "ConditionalGAN", "PacGAN", "SNGAN", "GANDivergenceError", "gan_ddp_strategy"]
+__all__ = [
+    "GAN",
+    "DCGAN",
+    "LSGAN",
+    "WGAN",
+    "WGANGP",
+    "ConditionalGAN",
+    "PacGAN",
+    "SNGAN",
+    "GANDivergenceError",
+    "gan_ddp_strategy",
+]
 __version__ = "0.1.0"

@@ -61,9 +61,7 @@ class DiffAugment(nn.Module):
         self.generator = generator
 
     def extra_repr(self) -> str:
-        return (
-            f"policy={self.policy!r}, translation_ratio={self.translation_ratio}, cutout_ratio={self.cutout_ratio}"
-        )
+        return f"policy={self.policy!r}, translation_ratio={self.translation_ratio}, cutout_ratio={self.cutout_ratio}"
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4:

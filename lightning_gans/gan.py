@@ -71,11 +71,26 @@ class GAN(LightningModule):
     """
 
     DEFAULTS: ClassVar[dict[str, Any]] = dict(
-        latent_dim=64, architecture="auto", base_width=64, hidden_dim=128, num_layers=3, d_norm="batch",
-        minibatch_stddev=False, spectral_norm=False, pack=1, loss="non_saturating", n_critic=1, optimizer="adam",
-        lr_g=2e-4, lr_d=2e-4, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999), gp_weight=0.0, weight_clip=None,
+        latent_dim=64,
+        architecture="auto",
+        base_width=64,
+        hidden_dim=128,
+        num_layers=3,
+        d_norm="batch",
+        minibatch_stddev=False,
+        spectral_norm=False,
+        pack=1,
+        loss="non_saturating",
+        n_critic=1,
+        optimizer="adam",
+        lr_g=2e-4,
+        lr_d=2e-4,
+        betas_g=(0.5, 0.999),
+        betas_d=(0.5, 0.999),
+        gp_weight=0.0,
+        weight_clip=None,
         ema_decay=None,
-    )  # fmt: skip
+    )
     REQUIRES_NUM_CLASSES: ClassVar[bool] = False  # conditional variants set it: batches carry labels
 
     def __init_subclass__(cls) -> None:
@@ -83,7 +98,9 @@ class GAN(LightningModule):
         super().__init_subclass__()
         unusable = sorted(set(cls.DEFAULTS) - set(GAN.DEFAULTS))
         if unusable:
-            raise TypeError(f"{cls.__name__}.DEFAULTS sets {unusable}, which are not among GAN's overridable defaults {sorted(GAN.DEFAULTS)}")
+            raise TypeError(
+                f"{cls.__name__}.DEFAULTS sets {unusable}, which are not among GAN's overridable defaults {sorted(GAN.DEFAULTS)}"
+            )
 
     def __init__(
         self,
@@ -134,9 +151,20 @@ class GAN(LightningModule):
             raise ValueError("pass both generator and discriminator, or neither (to build the default networks)")
         if generator is None:
             generator, discriminator = build_networks(
-                hp["architecture"], hp["latent_dim"], data_dim, image_size, channels, num_classes, hp["base_width"],
-                hp["hidden_dim"], hp["num_layers"], hp["d_norm"], hp["pack"], hp["minibatch_stddev"], hp["spectral_norm"],
-            )  # fmt: skip
+                hp["architecture"],
+                hp["latent_dim"],
+                data_dim,
+                image_size,
+                channels,
+                num_classes,
+                hp["base_width"],
+                hp["hidden_dim"],
+                hp["num_layers"],
+                hp["d_norm"],
+                hp["pack"],
+                hp["minibatch_stddev"],
+                hp["spectral_norm"],
+            )
         for name, module in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(module, nn.Module):
                 raise TypeError(f"{name} must be an nn.Module, got {type(module).__name__}")
@@ -146,7 +174,9 @@ class GAN(LightningModule):
         self.augment = DiffAugment(augment) if augment else None
         self.ema_generator = None
         if hp["ema_decay"]:
-            self.ema_generator = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(hp["ema_decay"]), use_buffers=True)
+            self.ema_generator = AveragedModel(
+                generator, multi_avg_fn=get_ema_multi_avg_fn(hp["ema_decay"]), use_buffers=True
+            )
             self.ema_generator.requires_grad_(False)  # never trained; DDP must not wait for its gradients
         self.guard = DivergenceGuard(on_nonfinite)
         self.automatic_optimization = False
@@ -189,8 +219,12 @@ class GAN(LightningModule):
             return network(z)
         if labels is None:
             raise ValueError(f"this model is conditional (num_classes={self.num_classes}): labels are required")
-        if labels.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64) or labels.shape != (z.shape[0],):
-            raise ValueError(f"labels must be integer class ids of shape ({z.shape[0]},), got {labels.dtype} of shape {tuple(labels.shape)}")
+        if labels.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64) or labels.shape != (
+            z.shape[0],
+        ):
+            raise ValueError(
+                f"labels must be integer class ids of shape ({z.shape[0]},), got {labels.dtype} of shape {tuple(labels.shape)}"
+            )
         if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= self.num_classes):
             raise ValueError(
                 f"labels must lie in [0, {self.num_classes - 1}] (num_classes={self.num_classes}), "
@@ -238,7 +272,9 @@ class GAN(LightningModule):
             self._generator_step(opt_g, real.shape[0], labels)
 
     def _unpack_batch(self, batch: Any) -> tuple[Tensor, Tensor | None]:
-        real, labels = (batch[0], batch[1] if len(batch) > 1 else None) if isinstance(batch, (tuple, list)) else (batch, None)
+        real, labels = (
+            (batch[0], batch[1] if len(batch) > 1 else None) if isinstance(batch, (tuple, list)) else (batch, None)
+        )
         if not isinstance(real, Tensor):
             raise TypeError(f"batches must be a tensor or a (samples, labels) pair, got {type(real).__name__}")
         if self.num_classes is not None and labels is None:
@@ -283,7 +319,11 @@ class GAN(LightningModule):
             real_logits, fake_logits = self._critic(real_in, labels), self._critic(fake_in, labels)
             real_target = 1.0 - hp.label_smoothing
             loss = self.adversarial_loss.d_loss(real_logits, fake_logits, real_target)
-            logs = {"loss/d": loss.detach(), "d/real_logit": real_logits.detach().mean(), "d/fake_logit": fake_logits.detach().mean()}
+            logs = {
+                "loss/d": loss.detach(),
+                "d/real_logit": real_logits.detach().mean(),
+                "d/fake_logit": fake_logits.detach().mean(),
+            }
             scale = self._grad_scale()
             if hp.gp_weight:
                 gp = gradient_penalty(lambda x: self._critic(x, labels), real_in, fake_in, scale, self._noise)
@@ -367,7 +407,9 @@ class GAN(LightningModule):
         self.images_seen = state.get("images_seen", 0)
         self.guard.skipped_steps = state.get("skipped_steps", 0)
         if "noise_seed" in checkpoint.get("hyper_parameters", {}):
-            self.hparams.noise_seed = checkpoint["hyper_parameters"]["noise_seed"]  # the run's noise, not this process's draw
+            self.hparams.noise_seed = checkpoint["hyper_parameters"][
+                "noise_seed"
+            ]  # the run's noise, not this process's draw
         if self._trainer is not None and "global_rng" in state:
             # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
             restore_global_rng(state["global_rng"])

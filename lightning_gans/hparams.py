@@ -70,13 +70,25 @@ def _validate(hp: Mapping[str, Any], custom_networks: bool) -> None:
     if hp["lr_decay"] not in LR_DECAYS:
         raise ValueError(f"lr_decay must be one of {LR_DECAYS}, got {hp['lr_decay']!r}")
     if hp["lr_decay"] is not None:
-        if isinstance(hp["lr_decay_steps"], bool) or not isinstance(hp["lr_decay_steps"], int) or hp["lr_decay_steps"] < 1:
-            raise ValueError(f"lr_decay={hp['lr_decay']!r} needs lr_decay_steps (generator steps, >= 1), got {hp['lr_decay_steps']!r}")
+        if (
+            isinstance(hp["lr_decay_steps"], bool)
+            or not isinstance(hp["lr_decay_steps"], int)
+            or hp["lr_decay_steps"] < 1
+        ):
+            raise ValueError(
+                f"lr_decay={hp['lr_decay']!r} needs lr_decay_steps (generator steps, >= 1), got {hp['lr_decay_steps']!r}"
+            )
     if hp["on_nonfinite"] not in NONFINITE_POLICIES:
         raise ValueError(f"on_nonfinite must be one of {NONFINITE_POLICIES}, got {hp['on_nonfinite']!r}")
     if hp["num_classes"] is not None:
         _positive_int(hp, "num_classes")
-    if hp["gp_weight"] and hp["d_norm"] == "batch" and not custom_networks and hp["image_size"] is not None and hp["architecture"] in ("auto", "dcgan"):
+    if (
+        hp["gp_weight"]
+        and hp["d_norm"] == "batch"
+        and not custom_networks
+        and hp["image_size"] is not None
+        and hp["architecture"] in ("auto", "dcgan")
+    ):
         raise ValueError(
             "gp_weight > 0 with d_norm='batch': BatchNorm couples the samples the gradient penalty treats one by one "
             "(and has no double backward under SyncBatchNorm); use d_norm='layer', 'instance' or 'none'"

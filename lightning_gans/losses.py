@@ -18,7 +18,8 @@ clear error.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -134,7 +135,9 @@ def hinge_g_loss(fake_logits: Tensor) -> Tensor:
 
 def _reject_smoothing(name: str, real_target: float) -> None:
     if real_target != 1.0:
-        raise ValueError(f"label smoothing is not defined for the {name} loss: real_target must be 1.0, got {real_target}")
+        raise ValueError(
+            f"label smoothing is not defined for the {name} loss: real_target must be 1.0, got {real_target}"
+        )
 
 
 class AdversarialLoss(NamedTuple):
@@ -170,6 +173,4 @@ def get_loss(loss: str | AdversarialLoss) -> AdversarialLoss:
         return loss
     if isinstance(loss, str) and loss in LOSSES:
         return LOSSES[loss]
-    raise ValueError(
-        f"loss must be one of {sorted(LOSSES)} or an AdversarialLoss(d_loss, g_loss); got {loss!r}"
-    )
+    raise ValueError(f"loss must be one of {sorted(LOSSES)} or an AdversarialLoss(d_loss, g_loss); got {loss!r}")

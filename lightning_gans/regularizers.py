@@ -17,7 +17,7 @@ it before ``autograd.grad`` and the gradient divided by it afterwards (the recip
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -53,7 +53,9 @@ def gradient_penalty(
         noise: the random generator that draws ε (reproducible runs).
     """
     if real.shape != fake.shape:
-        raise ValueError(f"real and fake must have the same shape for the gradient penalty, got {tuple(real.shape)} and {tuple(fake.shape)}")
+        raise ValueError(
+            f"real and fake must have the same shape for the gradient penalty, got {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
     eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
     eps = torch.rand(eps_shape, device=real.device, dtype=torch.float32, generator=noise).to(real.dtype)
     interpolates = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)

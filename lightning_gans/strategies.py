@@ -11,7 +11,9 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
-def gan_ddp_strategy(start_method: str = "popen", process_group_backend: str | None = None, timeout_minutes: float = 30.0) -> DDPStrategy:
+def gan_ddp_strategy(
+    start_method: str = "popen", process_group_backend: str | None = None, timeout_minutes: float = 30.0
+) -> DDPStrategy:
     """DDP for a module holding both G and D.
 
     Each phase of a GAN step leaves the other network's parameters without gradients, so DDP must be told to
@@ -43,7 +45,11 @@ def check_strategy(gan: LightningModule) -> None:
     - BatchNorm in such a discriminator: allowed, but the penalty is then not per-sample (a warning).
     """
     strategy = gan.trainer.strategy
-    if isinstance(strategy, DDPStrategy) and gan.trainer.world_size > 1 and not strategy._ddp_kwargs.get("find_unused_parameters"):
+    if (
+        isinstance(strategy, DDPStrategy)
+        and gan.trainer.world_size > 1
+        and not strategy._ddp_kwargs.get("find_unused_parameters")
+    ):
         raise ValueError(
             "DDP needs find_unused_parameters=True for a GAN (each update leaves the other network without "
             "gradients): use Trainer(strategy=lightning_gans.gan_ddp_strategy()) or strategy='ddp_find_unused_parameters_true'"

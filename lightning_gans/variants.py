@@ -45,9 +45,16 @@ class WGANGP(GAN):
     """
 
     DEFAULTS: ClassVar[dict[str, Any]] = {
-        **GAN.DEFAULTS, "loss": "wasserstein", "gp_weight": 10.0, "n_critic": 5, "lr_g": 1e-4, "lr_d": 1e-4,
-        "betas_g": (0.0, 0.9), "betas_d": (0.0, 0.9), "d_norm": "layer",
-    }  # fmt: skip
+        **GAN.DEFAULTS,
+        "loss": "wasserstein",
+        "gp_weight": 10.0,
+        "n_critic": 5,
+        "lr_g": 1e-4,
+        "lr_d": 1e-4,
+        "betas_g": (0.0, 0.9),
+        "betas_d": (0.0, 0.9),
+        "d_norm": "layer",
+    }
 
 
 class WGAN(GAN):
@@ -58,9 +65,14 @@ class WGAN(GAN):
     """
 
     DEFAULTS: ClassVar[dict[str, Any]] = {
-        **GAN.DEFAULTS, "loss": "wasserstein", "weight_clip": 0.01, "n_critic": 5, "optimizer": "rmsprop",
-        "lr_g": 5e-5, "lr_d": 5e-5,
-    }  # fmt: skip
+        **GAN.DEFAULTS,
+        "loss": "wasserstein",
+        "weight_clip": 0.01,
+        "n_critic": 5,
+        "optimizer": "rmsprop",
+        "lr_g": 5e-5,
+        "lr_d": 5e-5,
+    }
 
 
 class ConditionalGAN(GAN):
@@ -101,6 +113,15 @@ class SNGAN(GAN):
     """
 
     DEFAULTS: ClassVar[dict[str, Any]] = {
-        **GAN.DEFAULTS, "architecture": "resnet", "spectral_norm": True, "loss": "hinge", "n_critic": 5,
-        "lr_g": 2e-4, "lr_d": 2e-4, "betas_g": (0.0, 0.9), "betas_d": (0.0, 0.9), "latent_dim": 128, "base_width": 128,
-    }  # fmt: skip
+        **GAN.DEFAULTS,
+        "architecture": "resnet",
+        "spectral_norm": True,
+        "loss": "hinge",
+        "n_critic": 5,
+        "lr_g": 2e-4,
+        "lr_d": 2e-4,
+        "betas_g": (0.0, 0.9),
+        "betas_d": (0.0, 0.9),
+        "latent_dim": 128,
+        "base_width": 128,
+    }

@@ -45,8 +45,9 @@ def inception_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
-    with mock.patch.object(FeatureExtractorInceptionV3, "load_state_dict"), mock.patch(
-        "torch_fidelity.feature_extractor_inceptionv3.load_state_dict_from_url", return_value={}
+    with (
+        mock.patch.object(FeatureExtractorInceptionV3, "load_state_dict"),
+        mock.patch("torch_fidelity.feature_extractor_inceptionv3.load_state_dict_from_url", return_value={}),
     ):
         net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
     generator = torch.Generator().manual_seed(0)

@@ -34,8 +34,21 @@ def _check_stat(stat: dict, values: list[float]) -> None:
 
 
 def test_quick_2d_run_writes_sane_tables_json_and_pictures(tmp_path: Path) -> None:
-    argv = ["--quick", "--datasets", "ring,grid", "--variants", "gan,wgan_gp", "--seeds", "0,1", "--steps", "12",
-            "--jobs", "1", "--out", str(tmp_path)]  # fmt: skip
+    argv = [
+        "--quick",
+        "--datasets",
+        "ring,grid",
+        "--variants",
+        "gan,wgan_gp",
+        "--seeds",
+        "0,1",
+        "--steps",
+        "12",
+        "--jobs",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     payload = json.loads((tmp_path / "mode_collapse_quick.json").read_text())
     meta, summary, runs = payload["meta"], payload["summary"], payload["runs"]
@@ -86,9 +99,26 @@ def test_tiny_stacked_mnist_run(tmp_path: Path) -> None:
     classifier = tmp_path / "classifier.pt"
     train_mnist_classifier(tmp_path, classifier, epochs=1, holdout=10)
     out = tmp_path / "out"
-    argv = ["--datasets", "stacked_mnist", "--variants", "gan_small_d,pacgan4_small_d", "--seeds", "3", "--steps", "2",
-            "--eval-samples", "48", "--data-dir", str(tmp_path), "--classifier", str(classifier), "--jobs", "1",
-            "--out", str(out)]  # fmt: skip
+    argv = [
+        "--datasets",
+        "stacked_mnist",
+        "--variants",
+        "gan_small_d,pacgan4_small_d",
+        "--seeds",
+        "3",
+        "--steps",
+        "2",
+        "--eval-samples",
+        "48",
+        "--data-dir",
+        str(tmp_path),
+        "--classifier",
+        str(classifier),
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     payload = json.loads((out / "mode_collapse.json").read_text())
     assert payload["meta"]["eval_samples"] == {"stacked_mnist": 48}

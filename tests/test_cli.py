@@ -12,9 +12,19 @@ from lightning_gans import GAN, WGANGP
 from lightning_gans.cli import CONFIG_DIR, GANCLI, describe_config, list_configs, main, overview, resolve_config
 
 EXPECTED_RECIPES = {
-    "gan_ring", "gan_grid", "gan_minimax_grid", "pacgan_grid", "lsgan_grid", "wgangp_grid", "dcgan_digits",
-    "wgangp_digits", "conditional_digits", "dcgan_mnist", "dcgan_stacked_mnist", "wgangp_cifar10",
-}  # fmt: skip
+    "gan_ring",
+    "gan_grid",
+    "gan_minimax_grid",
+    "pacgan_grid",
+    "lsgan_grid",
+    "wgangp_grid",
+    "dcgan_digits",
+    "wgangp_digits",
+    "conditional_digits",
+    "dcgan_mnist",
+    "dcgan_stacked_mnist",
+    "wgangp_cifar10",
+}
 
 
 def test_every_recipe_is_shipped_with_a_description():
@@ -89,7 +99,9 @@ def test_all_config_flag_forms_resolve_names(form):
 def test_model_can_be_switched_by_class_name_keeping_the_recipe_arguments():
     cli = GANCLI(args=["--config", resolve_config("gan_grid"), "--model=WGANGP", "--trainer.logger=false"], run=False)
     assert type(cli.model) is WGANGP
-    assert cli.model.hparams.n_critic == 5 and cli.model.hparams.data_dim == 2  # the variant's defaults + the recipe's shape
+    assert (
+        cli.model.hparams.n_critic == 5 and cli.model.hparams.data_dim == 2
+    )  # the variant's defaults + the recipe's shape
 
 
 def test_print_config_shows_the_resolved_recipe(capsys):

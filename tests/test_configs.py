@@ -71,12 +71,19 @@ def _fit_args(name: str, config: dict) -> list[str]:
     epochs = samples.get("every_n_epochs") or 1  # the first epoch at which the recipe draws a sample picture
     # Two batches per epoch: `--trainer.limit_train_batches=1` would parse as the float 1.0 (the whole epoch).
     return [
-        "fit", "--config", name,
-        f"--trainer.max_epochs={epochs}", "--trainer.max_steps=-1", "--trainer.limit_train_batches=2",
-        "--trainer.log_every_n_steps=1", "--trainer.accelerator=cpu",
-        "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-        "--data.init_args.batch_size=16", "--data.init_args.num_workers=0",
-    ]  # fmt: skip
+        "fit",
+        "--config",
+        name,
+        f"--trainer.max_epochs={epochs}",
+        "--trainer.max_steps=-1",
+        "--trainer.limit_train_batches=2",
+        "--trainer.log_every_n_steps=1",
+        "--trainer.accelerator=cpu",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--data.init_args.batch_size=16",
+        "--data.init_args.num_workers=0",
+    ]
 
 
 def _metrics(run_dir: Path) -> list[dict[str, str]]:

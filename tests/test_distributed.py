@@ -16,7 +16,10 @@ class SaveRankWeights(Callback):
         self.folder = folder
 
     def on_train_end(self, trainer, pl_module):
-        torch.save({k: v.detach().clone() for k, v in pl_module.state_dict().items()}, self.folder / f"rank{trainer.global_rank}.pt")
+        torch.save(
+            {k: v.detach().clone() for k, v in pl_module.state_dict().items()},
+            self.folder / f"rank{trainer.global_rank}.pt",
+        )
 
 
 def test_ddp_two_processes_keep_identical_weights(tmp_path):
@@ -24,10 +27,16 @@ def test_ddp_two_processes_keep_identical_weights(tmp_path):
     model = WGANGP(data_dim=2, hidden_dim=16, ema_decay=0.9, noise_seed=0)
     data = DataLoader(TensorDataset(torch.randn(256, 2)), batch_size=16)
     trainer = L.Trainer(
-        accelerator="cpu", devices=2, strategy=gan_ddp_strategy("fork"), max_steps=12, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        accelerator="cpu",
+        devices=2,
+        strategy=gan_ddp_strategy("fork"),
+        max_steps=12,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
         callbacks=[SaveRankWeights(tmp_path)],
-    )  # fmt: skip
+    )
     trainer.fit(model, data)
     rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
     assert rank0.keys() == rank1.keys()
@@ -42,8 +51,14 @@ def test_ddp_two_processes_keep_identical_weights(tmp_path):
 def test_ddp_without_unused_parameter_detection_is_refused_with_the_fix():
     model = WGANGP(data_dim=2, hidden_dim=16)
     trainer = L.Trainer(
-        accelerator="cpu", devices=2, strategy=L.pytorch.strategies.DDPStrategy(start_method="fork"), max_steps=2,
-        logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-    )  # fmt: skip
+        accelerator="cpu",
+        devices=2,
+        strategy=L.pytorch.strategies.DDPStrategy(start_method="fork"),
+        max_steps=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     with pytest.raises(Exception, match="gan_ddp_strategy"):
         trainer.fit(model, DataLoader(TensorDataset(torch.randn(64, 2)), batch_size=16))

@@ -97,7 +97,11 @@ def test_registered_extractor_gives_torch_fidelity_our_features(tiny_features) -
 def test_inception_path_uses_torch_fidelitys_own_network(inception_weights) -> None:
     images = _images(4, seed=5)  # grey: repeated to RGB for Inception; 4 images, the k-NN minimum for k=3
     result = evaluate_generator(
-        images, images, num_samples=4, metrics=("pr",), feature_extractor="inception",
+        images,
+        images,
+        num_samples=4,
+        metrics=("pr",),
+        feature_extractor="inception",
         extractor_weights=inception_weights,
     )
     assert result["precision"] == result["recall"] == 1.0  # identical sets: every point is inside the other's balls

@@ -12,9 +12,15 @@ from lightning_gans import DCGAN, GAN, LSGAN, SNGAN, WGAN, WGANGP, ConditionalGA
 
 def fit(model, data, max_steps, tmp_path=None, **trainer_args):
     trainer = L.Trainer(
-        accelerator="cpu", max_steps=max_steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, default_root_dir=tmp_path, **trainer_args,
-    )  # fmt: skip
+        accelerator="cpu",
+        max_steps=max_steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        **trainer_args,
+    )
     trainer.fit(model, data)
     return trainer
 

@@ -23,9 +23,14 @@ class PlantNaN(L.Callback):
 
 def trainer(tmp_path, callbacks):
     return L.Trainer(
-        accelerator="cpu", max_steps=40, logger=False, enable_progress_bar=False, enable_model_summary=False,
-        default_root_dir=tmp_path, callbacks=callbacks,
-    )  # fmt: skip
+        accelerator="cpu",
+        max_steps=40,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        callbacks=callbacks,
+    )
 
 
 def test_planted_nan_stops_training_and_names_network_and_step(tmp_path):

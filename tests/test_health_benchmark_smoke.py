@@ -18,10 +18,28 @@ from benchmarks.health import CASES, plan, run_case  # noqa: E402
 from benchmarks.health_report import markdown_report, save_figure  # noqa: E402
 
 ROW_KEYS = {
-    "case", "label", "loss", "role", "data", "seed", "generator_steps", "options", "variant", "diagnosis",
-    "diagnosis_step", "evidence_since", "diagnoses", "modes", "high_quality", "reverse_kl", "final_diversity_ratio",
-    "wall_s", "cpu_s", "trace", "as_expected",
-}  # fmt: skip
+    "case",
+    "label",
+    "loss",
+    "role",
+    "data",
+    "seed",
+    "generator_steps",
+    "options",
+    "variant",
+    "diagnosis",
+    "diagnosis_step",
+    "evidence_since",
+    "diagnoses",
+    "modes",
+    "high_quality",
+    "reverse_kl",
+    "final_diversity_ratio",
+    "wall_s",
+    "cpu_s",
+    "trace",
+    "as_expected",
+}
 
 
 def test_tiny_grid_run_returns_a_complete_row_and_renders(tmp_path: Path) -> None:
@@ -38,9 +56,17 @@ def test_tiny_grid_run_returns_a_complete_row_and_renders(tmp_path: Path) -> Non
     samples = torch.load(tmp_path / "health_samples_grid_minimax_0.pt")
     assert samples.shape == (2500, 2)
 
-    meta = dict(command="python benchmarks/health.py --test", seeds=[0], git_commit="abc", machine="cpu",
-                versions={"torch": "x", "lightning": "y"}, total_minutes=0.1, monitor={"grid": "test"},
-                roles={"grid_minimax": "failure"}, figures=["health_grid.png"])  # fmt: skip
+    meta = dict(
+        command="python benchmarks/health.py --test",
+        seeds=[0],
+        git_commit="abc",
+        machine="cpu",
+        versions={"torch": "x", "lightning": "y"},
+        total_minutes=0.1,
+        monitor={"grid": "test"},
+        roles={"grid_minimax": "failure"},
+        figures=["health_grid.png"],
+    )
     report = markdown_report([row], meta)
     assert "| GAN, strong D | minimax | 0 | 8 | mode collapse | 4 (4) |" in report
     assert "Diagnosis of `grid_minimax` (seed 0)" in report

@@ -64,7 +64,7 @@ def test_wasserstein_and_hinge_losses():
     assert torch.allclose(losses.hinge_g_loss(FK), -FK.mean())
     # D pushes real scores up: descending the loss increases real logits (negative gradient) for each loss.
     for d_loss in (losses.cross_entropy_d_loss, losses.least_squares_d_loss, losses.wasserstein_d_loss):
-        g = _grad(lambda r: d_loss(r, FK), torch.tensor([0.0, 0.2, -0.3]))
+        g = _grad(lambda r, d_loss=d_loss: d_loss(r, FK), torch.tensor([0.0, 0.2, -0.3]))
         assert (g < 0).all(), d_loss.__name__
     assert (_grad(losses.wasserstein_g_loss, FK) < 0).all()
 
@@ -75,7 +75,9 @@ def test_smoothing_is_rejected_where_it_has_no_meaning():
 
 
 def test_unknown_loss_name_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"loss must be one of \['hinge', 'least_squares', 'minimax'.*got 'wasserstien'"):
+    with pytest.raises(
+        ValueError, match=r"loss must be one of \['hinge', 'least_squares', 'minimax'.*got 'wasserstien'"
+    ):
         losses.get_loss("wasserstien")
 
 

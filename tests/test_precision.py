@@ -24,10 +24,16 @@ def first_penalty(plugin=None, precision="32-true", steps=1):
     model = WGANGP(data_dim=8, hidden_dim=64, noise_seed=0)
     record = RecordPenalty()
     trainer = L.Trainer(
-        accelerator="cpu", max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, callbacks=[record], plugins=[plugin] if plugin else None,
+        accelerator="cpu",
+        max_steps=steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[record],
+        plugins=[plugin] if plugin else None,
         precision=None if plugin else precision,
-    )  # fmt: skip
+    )
     trainer.fit(model, DataLoader(TensorDataset(torch.randn(64, 8)), batch_size=32))
     return record, model
 
@@ -74,9 +80,14 @@ def test_r1_and_clipping_under_the_fp16_scaler_see_unscaled_gradients():
 
     model.on_before_optimizer_step = spy
     trainer = L.Trainer(
-        accelerator="cpu", max_steps=6, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, plugins=[fp16_scaler_plugin()],
-    )  # fmt: skip
+        accelerator="cpu",
+        max_steps=6,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        plugins=[fp16_scaler_plugin()],
+    )
     trainer.fit(model, DataLoader(TensorDataset(torch.randn(64, 4)), batch_size=16))
     assert norms and max(norms) <= 0.5 + 1e-4
     assert torch.isfinite(trainer.callback_metrics["reg/r1"])

@@ -13,6 +13,8 @@ def test_readme_usage_example_runs(tmp_path, monkeypatch):
     assert "max_epochs=5" in code
     monkeypatch.chdir(tmp_path)  # logs and sample grids land here
     namespace: dict = {}
-    exec(compile(code.replace("max_epochs=5", "max_steps=4, enable_progress_bar=False"), "README.md", "exec"), namespace)
+    exec(
+        compile(code.replace("max_epochs=5", "max_steps=4, enable_progress_bar=False"), "README.md", "exec"), namespace
+    )
     assert tuple(namespace["images"].shape) == (16, 1, 32, 32)
     assert namespace["model"].generator_steps == 2

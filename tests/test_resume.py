@@ -13,17 +13,30 @@ DATA = torch.randn(96, 2)
 def make_model():
     # Exercises every piece of state: EMA, both optimizers, schedulers, n_critic, penalty noise, instance noise.
     return GAN(
-        data_dim=2, hidden_dim=16, n_critic=2, gp_weight=1.0, ema_decay=0.9, instance_noise=0.1,
-        instance_noise_steps=50, lr_decay="cosine", lr_decay_steps=100,
-    )  # fmt: skip
+        data_dim=2,
+        hidden_dim=16,
+        n_critic=2,
+        gp_weight=1.0,
+        ema_decay=0.9,
+        instance_noise=0.1,
+        instance_noise_steps=50,
+        lr_decay="cosine",
+        lr_decay_steps=100,
+    )
 
 
 def make_trainer(tmp_path, epochs, callbacks=()):
     return L.Trainer(
-        accelerator="cpu", max_epochs=epochs, logger=False, enable_progress_bar=False, enable_model_summary=False,
-        default_root_dir=tmp_path, callbacks=list(callbacks), enable_checkpointing=bool(callbacks),
+        accelerator="cpu",
+        max_epochs=epochs,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        callbacks=list(callbacks),
+        enable_checkpointing=bool(callbacks),
         deterministic=True,
-    )  # fmt: skip
+    )
 
 
 def loader():
@@ -46,8 +59,10 @@ def test_resume_at_epoch_boundary_is_bit_exact(tmp_path):
     trainer.fit(resumed, loader(), ckpt_path=checkpoint.last_model_path)
 
     assert (resumed.generator_steps, resumed.discriminator_steps, resumed.images_seen) == (
-        straight.generator_steps, straight.discriminator_steps, straight.images_seen,
-    )  # fmt: skip
+        straight.generator_steps,
+        straight.discriminator_steps,
+        straight.images_seen,
+    )
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name  # G, D and the EMA generator
     for opt_a, opt_b in zip(straight.optimizers(), resumed.optimizers()):

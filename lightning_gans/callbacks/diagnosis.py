@@ -236,8 +236,10 @@ class HealthRules:
         d_wins = loss_d is None or abs(loss_d) <= t.d_loss_eps
         history = self._g_loss_history
         # Judged once `patience` values exist, i.e. over the whole streak at the check that would confirm it.
-        flat = loss_g is None or len(history) < t.patience or (
-            max(history) - min(history) <= t.g_loss_plateau_tol * max(1.0, abs(statistics.fmean(history)))
+        flat = (
+            loss_g is None
+            or len(history) < t.patience
+            or (max(history) - min(history) <= t.g_loss_plateau_tol * max(1.0, abs(statistics.fmean(history))))
         )
         if saturated and d_wins and flat:
             text = (

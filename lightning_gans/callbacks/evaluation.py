@@ -30,8 +30,8 @@ from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelI
 
 from lightning_gans.convert import to_uint8
 from lightning_gans.evaluate import METRICS, check_metrics, images_of
-from lightning_gans.metrics.precision_recall import KnnPrecisionRecall
 from lightning_gans.metrics.features import FeatureExtractor, check_feature_extractor_name, get_feature_extractor
+from lightning_gans.metrics.precision_recall import KnnPrecisionRecall
 from lightning_gans.sampling import sample_from, supports_sampling
 
 __all__ = ["EvaluationCallback"]
@@ -231,12 +231,14 @@ class EvaluationCallback(Callback):
             builders = {
                 "fid": lambda: FrechetInceptionDistance(feature=_Precomputed(num_features), reset_real_features=False),
                 "kid": lambda: KernelInceptionDistance(
-                    feature=_Precomputed(num_features), subsets=_KID_SUBSETS,
-                    subset_size=min(self.kid_subset_size, self.num_samples), reset_real_features=False,
+                    feature=_Precomputed(num_features),
+                    subsets=_KID_SUBSETS,
+                    subset_size=min(self.kid_subset_size, self.num_samples),
+                    reset_real_features=False,
                 ),
                 "is": lambda: InceptionScore(feature=_Precomputed(num_features), splits=_IS_SPLITS),
                 "pr": lambda: KnnPrecisionRecall(_PR_NEIGHBORHOOD),
-            }  # fmt: skip
+            }
             self._metrics = {name: builders[name]() for name in self.metrics}
 
     # ------------------------------------------------------------------------------------------- real data
@@ -295,7 +297,11 @@ class EvaluationCallback(Callback):
 
     # ----------------------------------------------------------------------------------------------- logging
     def _log(
-        self, trainer: Trainer, pl_module: LightningModule, values: dict[str, float], spreads: dict[str, float],
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        values: dict[str, float],
+        spreads: dict[str, float],
         seconds: float,
     ) -> None:
         # Logged through the loggers directly: `pl_module.log` from a batch hook only reaches the loggers on
@@ -308,16 +314,23 @@ class EvaluationCallback(Callback):
         if first:
             ema = getattr(pl_module, "ema_generator", None) is not None
             self.provenance.update(
-                **self._extractor.provenance(), metrics=list(self.names.values()), num_fake=self.num_samples,
-                seed=self.seed, fake_seeds=[self.seed + r for r in range(trainer.world_size)],
-                world_size=trainer.world_size, uses_ema=ema, dataset_name=self.dataset_name,
+                **self._extractor.provenance(),
+                metrics=list(self.names.values()),
+                num_fake=self.num_samples,
+                seed=self.seed,
+                fake_seeds=[self.seed + r for r in range(trainer.world_size)],
+                world_size=trainer.world_size,
+                uses_ema=ema,
+                dataset_name=self.dataset_name,
                 class_balanced_labels=bool(getattr(pl_module, "num_classes", None)),
-                kid_subsets=_KID_SUBSETS, kid_subset_size=getattr(self._metrics.get("kid"), "subset_size", None),
-                is_splits=_IS_SPLITS, pr_neighborhood=_PR_NEIGHBORHOOD, implementation="torchmetrics",
-            )  # fmt: skip
+                kid_subsets=_KID_SUBSETS,
+                kid_subset_size=getattr(self._metrics.get("kid"), "subset_size", None),
+                is_splits=_IS_SPLITS,
+                pr_neighborhood=_PR_NEIGHBORHOOD,
+                implementation="torchmetrics",
+            )
             flat = {
-                f"eval/{k}": v if isinstance(v, (int, float, str, bool)) else str(v)
-                for k, v in self.provenance.items()
+                f"eval/{k}": v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in self.provenance.items()
             }
             for logger in trainer.loggers:
                 logger.log_hyperparams(flat)

@@ -134,12 +134,19 @@ class GANHealthMonitor(Callback):
             if not isinstance(key, str) or not key:
                 raise TypeError(f"{name} must be a non-empty metric name (str), got {key!r}")
         self.thresholds = HealthThresholds(
-            warmup_steps=warmup_steps, patience=patience, reference_checks=reference_checks,
-            grad_ratio_threshold=grad_ratio_threshold, d_win_auc=d_win_auc, saturation_prob=saturation_prob,
-            saturation_logit_gap=saturation_logit_gap, d_loss_eps=d_loss_eps, g_loss_plateau_tol=g_loss_plateau_tol,
-            diversity_threshold=diversity_threshold, drop_fraction=drop_fraction,
+            warmup_steps=warmup_steps,
+            patience=patience,
+            reference_checks=reference_checks,
+            grad_ratio_threshold=grad_ratio_threshold,
+            d_win_auc=d_win_auc,
+            saturation_prob=saturation_prob,
+            saturation_logit_gap=saturation_logit_gap,
+            d_loss_eps=d_loss_eps,
+            g_loss_plateau_tol=g_loss_plateau_tol,
+            diversity_threshold=diversity_threshold,
+            drop_fraction=drop_fraction,
             entropy_ratio_threshold=entropy_ratio_threshold,
-        )  # fmt: skip
+        )
         self.check_every_n_steps, self.probe_size, self.grad_window = check_every_n_steps, probe_size, grad_window
         self.probe = HealthProbe(probe_size, seed, classifier, feature_extractor, saturation_prob)
         self.stop_on_diagnosis, self.log_layer_norms = stop_on_diagnosis, log_layer_norms
@@ -261,4 +268,3 @@ class GANHealthMonitor(Callback):
         self.generator_steps = self._last_check = int(state_dict["generator_steps"])
         self.rules.load_state_dict(state_dict["rules"])
         self.diagnoses = [Diagnosis(**d) for d in state_dict["diagnoses"]]
-

@@ -100,8 +100,11 @@ class HealthProbe:
             return
         x, labels = _split_batch(batch)
         if x is None:
-            self._warn_once("batch", f"GANHealthMonitor cannot read samples from a {type(batch).__name__} batch; "
-                            "give batches as a tensor or (samples, labels): real-data probes are off")  # fmt: skip
+            self._warn_once(
+                "batch",
+                f"GANHealthMonitor cannot read samples from a {type(batch).__name__} batch; "
+                "give batches as a tensor or (samples, labels): real-data probes are off",
+            )
             return
         take = self.probe_size - have
         x = x[:take].detach().clone()
@@ -156,8 +159,10 @@ class HealthProbe:
     ) -> dict[str, Tensor]:
         conditional = bool(getattr(pl_module, "num_classes", None))
         if conditional and self.real_labels is None:
-            self._warn_once("labels", "GANHealthMonitor: conditional module but the batches carry no labels: "
-                            "discriminator probes are off")  # fmt: skip
+            self._warn_once(
+                "labels",
+                "GANHealthMonitor: conditional module but the batches carry no labels: discriminator probes are off",
+            )
             return {}
         n = min(len(real), len(fake)) // pack * pack  # packed discriminators need whole groups
         if n == 0:

@@ -25,9 +25,18 @@ def module_settings(pl_module: nn.Module) -> dict:
     hparams = getattr(pl_module, "hparams", None)
     get = hparams.get if hasattr(hparams, "get") else (lambda _key: None)
     keys = (
-        "loss", "pack", "augment", "ema_decay", "gp_weight", "r1_weight", "instance_noise", "label_smoothing",
-        "lr_g", "lr_d", "architecture",
-    )  # fmt: skip
+        "loss",
+        "pack",
+        "augment",
+        "ema_decay",
+        "gp_weight",
+        "r1_weight",
+        "instance_noise",
+        "label_smoothing",
+        "lr_g",
+        "lr_d",
+        "architecture",
+    )
     settings = {key: get(key) for key in keys}
     if not isinstance(settings["loss"], str):
         settings["loss"] = None  # a custom loss callable: nothing to tailor to

@@ -94,8 +94,12 @@ class SampleGridCallback(Callback):
         mode_centers: Tensor | None = None,
         tag: str = "samples",
     ) -> None:
-        for arg, value in (("num_samples", num_samples), ("every_n_steps", every_n_steps),
-                           ("every_n_epochs", every_n_epochs), ("nrow", nrow)):  # fmt: skip
+        for arg, value in (
+            ("num_samples", num_samples),
+            ("every_n_steps", every_n_steps),
+            ("every_n_epochs", every_n_epochs),
+            ("nrow", nrow),
+        ):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 allowed = "a positive int" if arg == "num_samples" else "a positive int or None"
                 raise ValueError(f"`{arg}` must be {allowed}, got {value!r}")

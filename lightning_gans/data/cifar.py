@@ -77,8 +77,15 @@ class CIFAR10DataModule(ImageDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__(
-            data_dir, image_size, channels=3, num_classes=10, batch_size=batch_size, download=download,
-            num_workers=num_workers, seed=seed, allowed_sizes=IMAGE_SIZES,
+            data_dir,
+            image_size,
+            channels=3,
+            num_classes=10,
+            batch_size=batch_size,
+            download=download,
+            num_workers=num_workers,
+            seed=seed,
+            allowed_sizes=IMAGE_SIZES,
         )
         self.split = check_choice("split", split, ("train", "test"))
         self.root = cifar10_root(self.data_dir)

@@ -99,8 +99,13 @@ class DigitsDataModule(LightningDataModule):
         """Shuffled training batches; the order of epoch ``e`` depends only on ``(seed, e)``."""
         self.setup("fit")
         return build_loader(
-            self, self.train_set, batch_size=self.batch_size, shuffle=True, seed=self.seed,
-            num_workers=self.num_workers, drop_last=True,
+            self,
+            self.train_set,
+            batch_size=self.batch_size,
+            shuffle=True,
+            seed=self.seed,
+            num_workers=self.num_workers,
+            drop_last=True,
         )
 
     def val_dataloader(self) -> DataLoader | list:
@@ -109,6 +114,11 @@ class DigitsDataModule(LightningDataModule):
         if len(self.val_set) == 0:
             return []
         return build_loader(
-            self, self.val_set, batch_size=self.batch_size, shuffle=False, seed=self.seed,
-            num_workers=self.num_workers, drop_last=False,
+            self,
+            self.val_set,
+            batch_size=self.batch_size,
+            shuffle=False,
+            seed=self.seed,
+            num_workers=self.num_workers,
+            drop_last=False,
         )

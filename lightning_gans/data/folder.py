@@ -101,8 +101,13 @@ class ImageFolderDataModule(ImageDataModule):
         check_int("image_size", image_size, 4)
         self.classes = self._find_classes(check_dir("data_dir", data_dir))
         super().__init__(
-            data_dir, image_size, channels=channels, num_classes=max(len(self.classes), 1),
-            batch_size=batch_size, num_workers=num_workers, seed=seed,
+            data_dir,
+            image_size,
+            channels=channels,
+            num_classes=max(len(self.classes), 1),
+            batch_size=batch_size,
+            num_workers=num_workers,
+            seed=seed,
         )
         self.save_hyperparameters()
 

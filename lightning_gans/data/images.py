@@ -94,8 +94,14 @@ class ImageDataModule(LightningDataModule):
         """Shuffled ``(images, labels)`` batches in ``[-1, 1]``; the order of epoch ``e`` depends on ``(seed, e)``."""
         self.setup("fit")
         return build_loader(
-            self, self.train_set, batch_size=self.batch_size, shuffle=True, seed=self.seed,
-            num_workers=self.num_workers, drop_last=True, collate_fn=Uint8Collate(self.image_size),
+            self,
+            self.train_set,
+            batch_size=self.batch_size,
+            shuffle=True,
+            seed=self.seed,
+            num_workers=self.num_workers,
+            drop_last=True,
+            collate_fn=Uint8Collate(self.image_size),
         )
 
 
@@ -136,8 +142,15 @@ class MNISTDataModule(ImageDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__(
-            data_dir, image_size, channels=1, num_classes=10, batch_size=batch_size, download=download,
-            num_workers=num_workers, seed=seed, allowed_sizes=IMAGE_SIZES,
+            data_dir,
+            image_size,
+            channels=1,
+            num_classes=10,
+            batch_size=batch_size,
+            download=download,
+            num_workers=num_workers,
+            seed=seed,
+            allowed_sizes=IMAGE_SIZES,
         )
         self.split = check_choice("split", split, MNIST_SPLITS)
         self.save_hyperparameters()

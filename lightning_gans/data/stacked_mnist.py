@@ -94,8 +94,15 @@ class StackedMNISTDataModule(ImageDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__(
-            data_dir, image_size, channels=3, num_classes=1000, batch_size=batch_size, download=download,
-            num_workers=num_workers, seed=seed, allowed_sizes=IMAGE_SIZES,
+            data_dir,
+            image_size,
+            channels=3,
+            num_classes=1000,
+            batch_size=batch_size,
+            download=download,
+            num_workers=num_workers,
+            seed=seed,
+            allowed_sizes=IMAGE_SIZES,
         )
         self.num_samples = check_int("num_samples", num_samples, 1)
         self.split = check_choice("split", split, MNIST_SPLITS)

@@ -164,8 +164,14 @@ class ToyDataModule(LightningDataModule):
             self.mode_centers, self.std, self.batch_size, self.num_batches_per_epoch * world_size, self.seed
         )
         return build_loader(
-            self, batches, batch_size=None, shuffle=False, seed=self.seed, num_workers=self.num_workers,
-            drop_last=False, sampler_class=_EpochKeySampler,
+            self,
+            batches,
+            batch_size=None,
+            shuffle=False,
+            seed=self.seed,
+            num_workers=self.num_workers,
+            drop_last=False,
+            sampler_class=_EpochKeySampler,
         )
 
     def sample(self, n: int, seed: int = 0) -> Tensor:

@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 
 import torch
 from torch import Tensor, nn
-from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3 as INCEPTION_URL  # the papers' TF weights
+from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
 from lightning_gans.metrics.classifier import weights_sha256
 

@@ -53,14 +53,26 @@ class DCGANGenerator(nn.Module):
     """
 
     def __init__(
-        self, latent_dim: int = 100, image_size: int = 64, channels: int = 3, base_width: int = 64, num_classes: int | None = None
+        self,
+        latent_dim: int = 100,
+        image_size: int = 64,
+        channels: int = 3,
+        base_width: int = 64,
+        num_classes: int | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("latent_dim", latent_dim), ("channels", channels), ("base_width", base_width)):
             check_positive_int(name, value)
         _check_image_size(image_size)
-        self.latent_dim, self.image_size, self.channels, self.num_classes = latent_dim, image_size, channels, num_classes
-        self.embed = None if num_classes is None else nn.Embedding(check_positive_int("num_classes", num_classes), latent_dim)
+        self.latent_dim, self.image_size, self.channels, self.num_classes = (
+            latent_dim,
+            image_size,
+            channels,
+            num_classes,
+        )
+        self.embed = (
+            None if num_classes is None else nn.Embedding(check_positive_int("num_classes", num_classes), latent_dim)
+        )
         stages = _num_stages(image_size)
         width = base_width * 2 ** (stages - 1)
         first_kernel = 7 if image_size == 28 else 4
@@ -71,7 +83,11 @@ class DCGANGenerator(nn.Module):
             nn.ReLU(True),
         ]
         for _ in range(stages - 1):
-            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
             width //= 2
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -130,12 +146,18 @@ class DCGANDiscriminator(nn.Module):
         width = base_width
         layers: list[nn.Module] = [nn.Conv2d(channels * pack, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for _ in range(stages - 1):
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"), _norm(norm, width * 2), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"),
+                _norm(norm, width * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
             width *= 2
         self.body = spectral_norm_if(nn.Sequential(*layers), spectral_norm)
         self.stddev = MinibatchStdDev() if minibatch_stddev else None
         final_kernel = 7 if image_size == 28 else 4
-        self.head = spectral_norm_if(nn.Conv2d(width + (1 if minibatch_stddev else 0), 1, final_kernel, 1, 0), spectral_norm)
+        self.head = spectral_norm_if(
+            nn.Conv2d(width + (1 if minibatch_stddev else 0), 1, final_kernel, 1, 0), spectral_norm
+        )
         self.embed = None
         if num_classes is not None:
             self.embed = nn.Embedding(check_positive_int("num_classes", num_classes), width)

@@ -47,18 +47,35 @@ def build_networks(
         if data_dim is None:
             raise ValueError(f"architecture='mlp' needs data_dim, got image_size={image_size!r}")
         generator = MLPGenerator(latent_dim, data_dim, hidden_dim, num_layers, num_classes)
-        discriminator = MLPDiscriminator(data_dim, hidden_dim, num_layers, pack, minibatch_stddev, spectral_norm, num_classes)
+        discriminator = MLPDiscriminator(
+            data_dim, hidden_dim, num_layers, pack, minibatch_stddev, spectral_norm, num_classes
+        )
         return generator, discriminator
     if image_size is None:
         raise ValueError(f"architecture={architecture!r} needs image_size, got data_dim={data_dim!r}")
     if architecture == "resnet":
         if minibatch_stddev:  # d_norm does not apply either: the ResNet critic has no normalisation layers
-            raise ValueError("minibatch_stddev is an option of the 'dcgan' and 'mlp' discriminators, not of architecture='resnet'")
-        generator = ResNetGenerator(latent_dim=latent_dim, channels=channels, base_width=base_width, image_size=image_size, num_classes=num_classes)
+            raise ValueError(
+                "minibatch_stddev is an option of the 'dcgan' and 'mlp' discriminators, not of architecture='resnet'"
+            )
+        generator = ResNetGenerator(
+            latent_dim=latent_dim,
+            channels=channels,
+            base_width=base_width,
+            image_size=image_size,
+            num_classes=num_classes,
+        )
         discriminator = ResNetDiscriminator(
-            channels=channels, base_width=base_width, image_size=image_size, spectral_norm=spectral_norm, num_classes=num_classes, pack=pack
+            channels=channels,
+            base_width=base_width,
+            image_size=image_size,
+            spectral_norm=spectral_norm,
+            num_classes=num_classes,
+            pack=pack,
         )
         return generator, discriminator
     generator = DCGANGenerator(latent_dim, image_size, channels, base_width, num_classes)
-    discriminator = DCGANDiscriminator(image_size, channels, base_width, d_norm, pack, minibatch_stddev, spectral_norm, num_classes)
+    discriminator = DCGANDiscriminator(
+        image_size, channels, base_width, d_norm, pack, minibatch_stddev, spectral_norm, num_classes
+    )
     return generator, discriminator

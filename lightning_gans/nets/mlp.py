@@ -22,10 +22,17 @@ class MLPGenerator(nn.Module):
         self, latent_dim: int, data_dim: int, hidden_dim: int = 128, num_layers: int = 3, num_classes: int | None = None
     ) -> None:
         super().__init__()
-        for name, value in (("latent_dim", latent_dim), ("data_dim", data_dim), ("hidden_dim", hidden_dim), ("num_layers", num_layers)):
+        for name, value in (
+            ("latent_dim", latent_dim),
+            ("data_dim", data_dim),
+            ("hidden_dim", hidden_dim),
+            ("num_layers", num_layers),
+        ):
             check_positive_int(name, value)
         self.latent_dim, self.data_dim, self.num_classes = latent_dim, data_dim, num_classes
-        self.embed = None if num_classes is None else nn.Embedding(check_positive_int("num_classes", num_classes), latent_dim)
+        self.embed = (
+            None if num_classes is None else nn.Embedding(check_positive_int("num_classes", num_classes), latent_dim)
+        )
         in_dim = latent_dim * (1 if num_classes is None else 2)
         layers: list[nn.Module] = []
         for _ in range(num_layers):
@@ -65,7 +72,12 @@ class MLPDiscriminator(nn.Module):
         num_classes: int | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("data_dim", data_dim), ("hidden_dim", hidden_dim), ("num_layers", num_layers), ("pack", pack)):
+        for name, value in (
+            ("data_dim", data_dim),
+            ("hidden_dim", hidden_dim),
+            ("num_layers", num_layers),
+            ("pack", pack),
+        ):
             check_positive_int(name, value)
         self.pack, self.num_classes = pack, num_classes
         layers: list[nn.Module] = []
@@ -78,7 +90,9 @@ class MLPDiscriminator(nn.Module):
         self.head = spectral_norm_if(nn.Linear(hidden_dim + (1 if minibatch_stddev else 0), 1), spectral_norm)
         self.embed = None
         if num_classes is not None:
-            self.embed = spectral_norm_if(nn.Embedding(check_positive_int("num_classes", num_classes), self.head.in_features), spectral_norm)
+            self.embed = spectral_norm_if(
+                nn.Embedding(check_positive_int("num_classes", num_classes), self.head.in_features), spectral_norm
+            )
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         h = self.body(pack_samples(x, self.pack))  # (N // pack, hidden)

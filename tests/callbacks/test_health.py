@@ -107,9 +107,14 @@ def fit(
     torch.manual_seed(0)
     loader = DataLoader(TensorDataset(ring_data()), batch_size=64, shuffle=True) if data is None else data
     trainer = pl.Trainer(
-        accelerator="cpu", max_steps=(n_critic + 1) * generator_steps, callbacks=[monitor], logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-    )  # fmt: skip
+        accelerator="cpu",
+        max_steps=(n_critic + 1) * generator_steps,
+        callbacks=[monitor],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer.fit(module, loader)
     return trainer
 
@@ -213,9 +218,12 @@ class Extractor(nn.Module):
 
 def test_probe_leaves_no_trace_on_the_networks():
     discriminator = nn.Sequential(
-        nn.Linear(2, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.2),
-        nn.utils.parametrizations.spectral_norm(nn.Linear(8, 1)), nn.Flatten(0),
-    )  # fmt: skip
+        nn.Linear(2, 8),
+        nn.BatchNorm1d(8),
+        nn.LeakyReLU(0.2),
+        nn.utils.parametrizations.spectral_norm(nn.Linear(8, 1)),
+        nn.Flatten(0),
+    )
     generator = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
     module, classifier, extractor = ToyGAN(generator, discriminator), nearest_mode_classifier(), Extractor()
     module.train()
@@ -246,10 +254,16 @@ def test_ddp_ranks_agree_on_the_diagnosis_and_stop_together(tmp_path):
     module = ToyGAN(ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), lr_d=1e-4)
     monitor = fast_monitor(stop_on_diagnosis=True)
     trainer = pl.Trainer(
-        accelerator="cpu", devices=2, strategy="ddp_fork_find_unused_parameters_true", max_steps=80,
-        callbacks=[monitor, RecordPerRank(monitor, tmp_path)], logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False,
-    )  # fmt: skip
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp_fork_find_unused_parameters_true",
+        max_steps=80,
+        callbacks=[monitor, RecordPerRank(monitor, tmp_path)],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GANHealthWarning)
         trainer.fit(module, DataLoader(TensorDataset(ring_data()), batch_size=32))
@@ -292,9 +306,13 @@ def test_invalid_classifier_type_is_rejected():
 def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
     torch.manual_seed(0)
     model = GAN(
-        generator=ConstantGenerator(), discriminator=MLPDiscriminator(2, hidden_dim=16, num_layers=2, pack=2),
-        latent_dim=2, pack=2, lr_d=1e-4, noise_seed=0,
-    )  # fmt: skip
+        generator=ConstantGenerator(),
+        discriminator=MLPDiscriminator(2, hidden_dim=16, num_layers=2, pack=2),
+        latent_dim=2,
+        pack=2,
+        lr_d=1e-4,
+        noise_seed=0,
+    )
     monitor = fast_monitor()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -46,8 +46,14 @@ class PlainModule(pl.LightningModule):
 
 def _trainer(callback: ModeCoverageCallback, max_epochs: int = 2) -> pl.Trainer:
     return pl.Trainer(
-        accelerator="cpu", max_epochs=max_epochs, limit_train_batches=2, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, callbacks=[callback],
+        accelerator="cpu",
+        max_epochs=max_epochs,
+        limit_train_batches=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[callback],
     )
 
 

@@ -51,9 +51,15 @@ class Points(PlainImages):
 
 def _fit(tmp_path, module, callback, logger=False, max_steps=4) -> L.Trainer:
     trainer = L.Trainer(
-        accelerator="cpu", max_steps=max_steps, logger=logger, default_root_dir=tmp_path, callbacks=[callback],
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-    )  # fmt: skip
+        accelerator="cpu",
+        max_steps=max_steps,
+        logger=logger,
+        default_root_dir=tmp_path,
+        callbacks=[callback],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer.fit(module, DataLoader(TensorDataset(torch.zeros(8, 1)), batch_size=4))
     return trainer
 
@@ -125,9 +131,15 @@ def test_mode_centres_default_to_the_datamodules(tmp_path, monkeypatch) -> None:
 
     callback = SampleGridCallback(num_samples=50)
     trainer = L.Trainer(
-        accelerator="cpu", max_epochs=1, logger=False, default_root_dir=tmp_path, callbacks=[callback],
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-    )  # fmt: skip
+        accelerator="cpu",
+        max_epochs=1,
+        logger=False,
+        default_root_dir=tmp_path,
+        callbacks=[callback],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer.fit(Points(), datamodule=Mixture())
     assert len(drawn) == 1 and torch.equal(drawn[0], Mixture.mode_centers)
 

@@ -16,7 +16,16 @@ def test_digits_shapes_range_and_labels(image_size):
     assert images.shape == (1797, 1, image_size, image_size) and images.dtype == torch.float32
     assert images.min() == -1.0 and images.max() == 1.0
     assert labels.dtype == torch.int64 and torch.bincount(labels).tolist() == [
-        178, 182, 177, 183, 181, 182, 181, 179, 174, 180,
+        178,
+        182,
+        177,
+        183,
+        181,
+        182,
+        181,
+        179,
+        174,
+        180,
     ]
 
 

@@ -93,8 +93,12 @@ def fit(max_epochs, num_workers, ckpt_path=None, save_to=None):
     dm = ToyDataModule("grid", batch_size=4, num_batches_per_epoch=3, seed=7, num_workers=num_workers)
     model = Recorder()
     trainer = L.Trainer(
-        max_epochs=max_epochs, accelerator="cpu", logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False,
+        max_epochs=max_epochs,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
     )
     trainer.fit(model, dm, ckpt_path=ckpt_path)
     if save_to is not None:

@@ -95,8 +95,10 @@ def test_spectral_norm_bounds_every_weight():
         assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=0.05)
     plain = ResNetDiscriminator(channels=3, base_width=16, image_size=16, spectral_norm=False)
     assert not any(hasattr(m, "parametrizations") for m in plain.modules())
-    assert max(torch.linalg.matrix_norm(m.weight.flatten(1), ord=2) for m in plain.modules()
-               if isinstance(m, nn.Conv2d)) > 1.5
+    assert (
+        max(torch.linalg.matrix_norm(m.weight.flatten(1), ord=2) for m in plain.modules() if isinstance(m, nn.Conv2d))
+        > 1.5
+    )
 
 
 @pytest.mark.parametrize("spectral_norm", [True, False])
