@@ -1,4 +1,4 @@
-"""Pieces shared by the data modules: argument checks, the epoch-seeded sampler, the uint8 -> [-1, 1] collate.
+"""Pieces shared by the data modules: the epoch-seeded sampler, the uint8 -> [-1, 1] collate.
 
 Reproducibility contract of every data module in this package: the order (and, for the toy mixtures, the
 content) of the training batches of epoch ``e`` depends only on ``(seed, e, rank, world_size)``, never on the
@@ -9,8 +9,7 @@ taken mid-epoch resumes at the start of that epoch's sequence, as for any non-st
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,38 +22,6 @@ from torch.utils.data._utils.collate import default_collate
 
 # The sizes our DCGAN networks are built for; data modules for fixed-size benchmarks accept exactly these.
 IMAGE_SIZES: tuple[int, ...] = (28, 32, 64)
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """Return ``value`` if it is an ``int >= minimum`` (bools rejected), else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"`{name}` must be an int >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value}")
-    return value
-
-
-def check_positive_float(name: str, value: Any) -> float:
-    """Return ``float(value)`` if it is a finite number > 0, else raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"`{name}` must be a number > 0, got {value!r} ({type(value).__name__})")
-    if not (0.0 < float(value) < float("inf")):
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value}")
-    return float(value)
-
-
-def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
-    """Return ``value`` if it is one of ``allowed``, else raise naming ``name`` and the allowed values."""
-    if isinstance(value, bool) or value not in allowed:
-        raise ValueError(f"`{name}` must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
-
-
-def check_dir(name: str, value: Any) -> Path:
-    """Return ``value`` as a ``Path`` if it is a string or path-like, else raise naming ``name``."""
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"`{name}` must be a folder path (str or os.PathLike), got {value!r} ({type(value).__name__})")
-    return Path(value).expanduser()
 
 
 def distributed_context(datamodule: LightningDataModule) -> tuple[int, int, int]:

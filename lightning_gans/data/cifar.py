@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from lightning_gans.data._common import IMAGE_SIZES, Uint8ImageDataset, check_choice, describe_files
+from lightning_gans.checks import check_choice
+from lightning_gans.data._common import IMAGE_SIZES, Uint8ImageDataset, describe_files
 from lightning_gans.data.images import ImageDataModule
 
 CIFAR10_FOLDER = "cifar-10-batches-py"

@@ -8,7 +8,8 @@ from lightning.pytorch import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans.data._common import build_loader, check_choice, check_int
+from lightning_gans.checks import check_choice, check_int
+from lightning_gans.data._common import build_loader
 
 DIGITS_IMAGE_SIZES: tuple[int, ...] = (8, 16, 28, 32, 64)
 
@@ -70,9 +71,9 @@ class DigitsDataModule(LightningDataModule):
         self.image_size = check_choice("image_size", image_size, DIGITS_IMAGE_SIZES)
         self.batch_size = check_int("batch_size", batch_size, 1)
         if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)):
-            raise TypeError(f"`val_fraction` must be a number in [0, 1), got {val_fraction!r}")
+            raise TypeError(f"val_fraction must be a number in [0, 1), got {val_fraction!r}")
         if not 0.0 <= val_fraction < 1.0:
-            raise ValueError(f"`val_fraction` must be in [0, 1), got {val_fraction}")
+            raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
         self.val_fraction = float(val_fraction)
         self.num_workers = check_int("num_workers", num_workers, 0)
         self.seed = check_int("seed", seed, 0)

@@ -12,7 +12,7 @@ from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms import functional as TF
 
-from lightning_gans.data._common import check_choice, check_dir, check_int
+from lightning_gans.checks import check_choice, check_dir, check_int
 from lightning_gans.data.images import ImageDataModule
 
 

@@ -14,14 +14,12 @@ from pathlib import Path
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset
 
+from lightning_gans.checks import check_choice, check_dir, check_int
 from lightning_gans.data._common import (
     IMAGE_SIZES,
     Uint8Collate,
     Uint8ImageDataset,
     build_loader,
-    check_choice,
-    check_dir,
-    check_int,
 )
 from lightning_gans.data.mnist_files import MNIST_SPLITS, ensure_mnist_files, load_mnist_arrays
 
@@ -65,7 +63,7 @@ class ImageDataModule(LightningDataModule):
         self.num_classes = check_int("num_classes", num_classes, 1)
         self.batch_size = check_int("batch_size", batch_size, 1)
         if not isinstance(download, bool):
-            raise TypeError(f"`download` must be True or False, got {download!r}")
+            raise TypeError(f"download must be True or False, got {download!r}")
         self.download = download
         self.num_workers = check_int("num_workers", num_workers, 0)
         self.seed = check_int("seed", seed, 0)

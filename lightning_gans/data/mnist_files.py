@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lightning_gans.data._common import check_choice, check_dir, describe_files
+from lightning_gans.checks import check_choice, check_dir
+from lightning_gans.data._common import describe_files
 
 MNIST_SPLITS: tuple[str, ...] = ("auto", "train", "test")
 #: Base names (without ``.gz``) of the images and labels files of each split.

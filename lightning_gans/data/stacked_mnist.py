@@ -12,7 +12,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from lightning_gans.data._common import IMAGE_SIZES, check_choice, check_int
+from lightning_gans.checks import check_choice, check_int
+from lightning_gans.data._common import IMAGE_SIZES
 from lightning_gans.data.images import ImageDataModule
 from lightning_gans.data.mnist_files import MNIST_SPLITS, ensure_mnist_files, load_mnist_arrays
 

@@ -20,7 +20,8 @@ from lightning.pytorch import LightningDataModule
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from lightning_gans.data._common import build_loader, check_choice, check_int, check_positive_float
+from lightning_gans.checks import check_choice, check_int, check_positive_number
+from lightning_gans.data._common import build_loader
 
 TOY_DATASETS: tuple[str, ...] = ("ring", "grid")
 #: The benchmark's noise level per dataset (VEEGAN/PacGAN protocol).
@@ -46,14 +47,14 @@ def mixture_centers(dataset: str, num_modes: int | None = None, radius: float = 
     check_choice("dataset", dataset, TOY_DATASETS)
     num_modes = _DEFAULT_MODES[dataset] if num_modes is None else check_int("num_modes", num_modes, 1)
     if dataset == "ring":
-        radius = check_positive_float("radius", radius)
+        radius = check_positive_number("radius", radius)
         angles = torch.arange(num_modes, dtype=torch.float64) * (2.0 * math.pi / num_modes)  # (K,)
         centers = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)  # (K, 2)
         return centers.float()
     side = math.isqrt(num_modes)
     if side * side != num_modes:
         raise ValueError(f"`num_modes` for the grid must be a perfect square (s*s modes), got {num_modes}")
-    spacing = check_positive_float("spacing", spacing)
+    spacing = check_positive_number("spacing", spacing)
     axis = (torch.arange(side, dtype=torch.float64) - (side - 1) / 2.0) * spacing  # (s,), centred on 0
     ys, xs = torch.meshgrid(axis, axis, indexing="ij")
     return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1).float()  # (s*s, 2), x varies fastest
@@ -72,9 +73,9 @@ def sample_mixture(
     (torch.Size([4, 2]), torch.Size([4]), True)
     """
     check_int("n", n, 1)
-    std = check_positive_float("std", std)
+    std = check_positive_number("std", std)
     if centers.dim() != 2 or centers.shape[0] < 1:
-        raise ValueError(f"`centers` must have shape (num_modes, dim), got {tuple(centers.shape)}")
+        raise ValueError(f"centers must have shape (num_modes, dim), got {tuple(centers.shape)}")
     mode = torch.randint(centers.shape[0], (n,), generator=generator)  # (n,)
     noise = torch.randn(n, centers.shape[1], generator=generator)  # (n, dim)
     return (centers.float()[mode] + std * noise), mode
@@ -151,7 +152,7 @@ class ToyDataModule(LightningDataModule):
         self.num_batches_per_epoch = check_int("num_batches_per_epoch", num_batches_per_epoch, 1)
         self.mode_centers = mixture_centers(dataset, num_modes, radius, spacing)
         self.num_modes = int(self.mode_centers.shape[0])
-        self.std = DEFAULT_STD[dataset] if std is None else check_positive_float("std", std)
+        self.std = DEFAULT_STD[dataset] if std is None else check_positive_number("std", std)
         self.seed = check_int("seed", seed, 0)
         self.num_workers = check_int("num_workers", num_workers, 0)
         self.save_hyperparameters()

@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from lightning_gans.checks import check_int
 from lightning_gans.nets.layers import MinibatchStdDev, pack_samples, spectral_norm_if
-from lightning_gans.nets.validation import check_positive_int
 
 SUPPORTED_IMAGE_SIZES = (28, 32, 64)
 NORMS = ("batch", "layer", "instance", "none")
@@ -62,7 +62,7 @@ class DCGANGenerator(nn.Module):
     ) -> None:
         super().__init__()
         for name, value in (("latent_dim", latent_dim), ("channels", channels), ("base_width", base_width)):
-            check_positive_int(name, value)
+            check_int(name, value, minimum=1)
         _check_image_size(image_size)
         self.latent_dim, self.image_size, self.channels, self.num_classes = (
             latent_dim,
@@ -71,7 +71,7 @@ class DCGANGenerator(nn.Module):
             num_classes,
         )
         self.embed = (
-            None if num_classes is None else nn.Embedding(check_positive_int("num_classes", num_classes), latent_dim)
+            None if num_classes is None else nn.Embedding(check_int("num_classes", num_classes, minimum=1), latent_dim)
         )
         stages = _num_stages(image_size)
         width = base_width * 2 ** (stages - 1)
@@ -137,7 +137,7 @@ class DCGANDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         for name, value in (("channels", channels), ("base_width", base_width), ("pack", pack)):
-            check_positive_int(name, value)
+            check_int(name, value, minimum=1)
         _check_image_size(image_size)
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
@@ -160,7 +160,7 @@ class DCGANDiscriminator(nn.Module):
         )
         self.embed = None
         if num_classes is not None:
-            self.embed = nn.Embedding(check_positive_int("num_classes", num_classes), width)
+            self.embed = nn.Embedding(check_int("num_classes", num_classes, minimum=1), width)
         dcgan_init_(self)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from lightning_gans.checks import check_int
 from lightning_gans.nets.layers import MinibatchStdDev, pack_samples, spectral_norm_if
-from lightning_gans.nets.validation import check_positive_int
 
 
 class MLPGenerator(nn.Module):
@@ -28,10 +28,10 @@ class MLPGenerator(nn.Module):
             ("hidden_dim", hidden_dim),
             ("num_layers", num_layers),
         ):
-            check_positive_int(name, value)
+            check_int(name, value, minimum=1)
         self.latent_dim, self.data_dim, self.num_classes = latent_dim, data_dim, num_classes
         self.embed = (
-            None if num_classes is None else nn.Embedding(check_positive_int("num_classes", num_classes), latent_dim)
+            None if num_classes is None else nn.Embedding(check_int("num_classes", num_classes, minimum=1), latent_dim)
         )
         in_dim = latent_dim * (1 if num_classes is None else 2)
         layers: list[nn.Module] = []
@@ -78,7 +78,7 @@ class MLPDiscriminator(nn.Module):
             ("num_layers", num_layers),
             ("pack", pack),
         ):
-            check_positive_int(name, value)
+            check_int(name, value, minimum=1)
         self.pack, self.num_classes = pack, num_classes
         layers: list[nn.Module] = []
         in_dim = data_dim * pack
@@ -91,7 +91,7 @@ class MLPDiscriminator(nn.Module):
         self.embed = None
         if num_classes is not None:
             self.embed = spectral_norm_if(
-                nn.Embedding(check_positive_int("num_classes", num_classes), self.head.in_features), spectral_norm
+                nn.Embedding(check_int("num_classes", num_classes, minimum=1), self.head.in_features), spectral_norm
             )
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:

@@ -173,21 +173,21 @@ def test_image_folder_flat_and_missing(tmp_path):
 
 
 def test_arguments_are_validated(mnist_test_only):
-    with pytest.raises(ValueError, match=r"`image_size` must be one of 28, 32, 64; got 30"):
+    with pytest.raises(ValueError, match=r"image_size must be one of 28, 32, 64; got 30"):
         MNISTDataModule(mnist_test_only, image_size=30)
-    with pytest.raises(ValueError, match="`batch_size` must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1, got 0"):
         StackedMNISTDataModule(mnist_test_only, batch_size=0)
-    with pytest.raises(TypeError, match="`batch_size`"):
+    with pytest.raises(TypeError, match="batch_size must be an int"):
         MNISTDataModule(mnist_test_only, batch_size=8.0)
-    with pytest.raises(ValueError, match="`split`"):
+    with pytest.raises(ValueError, match="split must be one of"):
         MNISTDataModule(mnist_test_only, split="val")
-    with pytest.raises(ValueError, match="`num_samples`"):
+    with pytest.raises(ValueError, match="num_samples must be"):
         StackedMNISTDataModule(mnist_test_only, num_samples=0)
-    with pytest.raises(TypeError, match="`data_dir`"):
+    with pytest.raises(TypeError, match="data_dir must be"):
         MNISTDataModule(None)
-    with pytest.raises(TypeError, match="`download`"):
+    with pytest.raises(TypeError, match="download must be"):
         CIFAR10DataModule(mnist_test_only, download="yes")
-    with pytest.raises(ValueError, match="`channels`"):
+    with pytest.raises(ValueError, match="channels must be"):
         ImageFolderDataModule(mnist_test_only, channels=4)
     dm = MNISTDataModule(mnist_test_only, batch_size=41)
     dm.setup("fit")

@@ -123,7 +123,7 @@ def test_download_path_fetches_missing_files(tmp_path, monkeypatch, fakes):
 
 @pytest.mark.skipif(not (REAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file(), reason="real MNIST test set absent")
 def test_real_mnist_test_set_loads():
-    images, labels = load_mnist_arrays(REAL_MNIST)  # only the t10k files are there: "auto" must pick them
+    images, labels = load_mnist_arrays(REAL_MNIST, "test")
     assert images.shape == (10_000, 28, 28)
     # The parsed pixels re-serialised as IDX must be byte-identical to the published (unpacked) file.
     header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (10_000, 28, 28))
@@ -131,10 +131,19 @@ def test_real_mnist_test_set_loads():
     counts = torch.bincount(labels, minlength=10).tolist()
     assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
-    dm = MNISTDataModule(REAL_MNIST, image_size=32, batch_size=128)
+    dm = MNISTDataModule(REAL_MNIST, image_size=32, batch_size=128, split="test")
     dm.setup("fit")
     batch, batch_labels = next(iter(dm.train_dataloader()))
     assert batch.shape == (128, 1, 32, 32) and batch.dtype == torch.float32
     assert batch.min() == -1.0 and batch.max() <= 1.0 and batch.max() > 0.9
     assert batch_labels.dtype == torch.int64 and batch_labels.min() >= 0 and batch_labels.max() <= 9
     assert len(dm.train_dataloader()) == 10_000 // 128
+
+
+@pytest.mark.skipif(not (REAL_MNIST / "train-images-idx3-ubyte.gz").is_file(), reason="real MNIST training set absent")
+def test_real_mnist_training_set_loads_and_auto_prefers_it():
+    images, labels = load_mnist_arrays(REAL_MNIST)  # both splits present: "auto" picks the 60k training digits
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (60_000, 28, 28))
+    assert hashlib.md5(header + images.numpy().tobytes()).hexdigest() == "6bbc9ace898e44ae57da46a324031adb"
+    counts = torch.bincount(labels, minlength=10).tolist()
+    assert counts == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

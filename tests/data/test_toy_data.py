@@ -119,13 +119,13 @@ def test_resume_at_epoch_boundary_sees_the_same_batches(tmp_path, num_workers):
 
 
 def test_arguments_are_validated():
-    with pytest.raises(ValueError, match="`dataset` must be one of 'ring', 'grid'; got 'spiral'"):
+    with pytest.raises(ValueError, match="dataset must be one of 'ring', 'grid'; got 'spiral'"):
         ToyDataModule("spiral")
-    with pytest.raises(ValueError, match="`batch_size` must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1, got 0"):
         ToyDataModule(batch_size=0)
-    with pytest.raises(ValueError, match=r"`std` must be a finite number > 0, got -0\.1"):
+    with pytest.raises(ValueError, match=r"std must be a finite number > 0.0, got -0\.1"):
         ToyDataModule(std=-0.1)
-    with pytest.raises(TypeError, match="`num_batches_per_epoch`"):
+    with pytest.raises(TypeError, match="num_batches_per_epoch must be"):
         ToyDataModule(num_batches_per_epoch=2.5)
-    with pytest.raises(ValueError, match="`seed`"):
+    with pytest.raises(ValueError, match="seed must be"):
         ToyDataModule(seed=-1)
