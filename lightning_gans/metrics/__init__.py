@@ -2,6 +2,7 @@
 extractors used by the evaluation callbacks."""
 
 from lightning_gans.metrics.classifier import MNISTClassifier, load_mnist_classifier, train_mnist_classifier
+from lightning_gans.metrics.conditional import within_class_std
 from lightning_gans.metrics.features import (
     ClassifierFeatures,
     FeatureExtractor,
@@ -31,4 +32,5 @@ __all__ = [
     "register_feature_extractor",
     "stacked_mode_ids",
     "train_mnist_classifier",
+    "within_class_std",
 ]
