@@ -34,7 +34,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from lightning_gans import GAN
+from lightning_gans import NetworkOptions, VanillaGAN
 from lightning_gans.callbacks.evaluation import EvaluationCallback
 from lightning_gans.data.digits import DigitsDataModule
 from lightning_gans.metrics.classifier import MNISTClassifier, load_mnist_classifier
@@ -51,7 +51,9 @@ def _extractor(path: str | None) -> ClassifierFeatures:
 
 def _run(epochs: int, callback: EvaluationCallback | None, seed: int = 0) -> tuple[float, int]:
     L.seed_everything(seed, verbose=False)
-    model = GAN(image_size=28, channels=1, latent_dim=32, base_width=16, noise_seed=seed)
+    model = VanillaGAN(
+        image_size=28, channels=1, latent_dim=32, networks=NetworkOptions(base_width=16), noise_seed=seed
+    )
     data = DigitsDataModule(image_size=28, batch_size=64, seed=seed)
     with tempfile.TemporaryDirectory() as root:  # evaluation.json lands here, not in the working directory
         trainer = L.Trainer(

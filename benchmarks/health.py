@@ -43,6 +43,7 @@ import lightning  # noqa: E402
 import torch  # noqa: E402
 from lightning import Callback, Trainer, seed_everything  # noqa: E402
 
+from benchmarks.engine_args import build_variant  # noqa: E402
 from benchmarks.health_cases import (  # noqa: E402
     BATCH_SIZE,
     CASES,
@@ -107,14 +108,14 @@ def build(case: Case, seed: int, steps: int) -> tuple[GAN, Any]:
     """The case's model and data, seeded (weights, engine noise and data order all follow ``seed``).
 
     >>> model, data = build(CASES["grid_remedy"], seed=0, steps=10)
-    >>> model.hparams.loss, model.hparams.pack, model.hparams.lr_d, data.num_batches_per_epoch
+    >>> model.loss.name, model.pack, model.optimization.lr_d, data.num_batches_per_epoch
     ('non_saturating', 4, 0.002, 10)
     """
     seed_everything(seed, verbose=False)
-    model = case.variant(**case.options)
+    model = build_variant(case.variant, case.options)
     if case.data == "grid":
         # One epoch holds the whole budget (n_critic real batches per generator step).
-        batches = steps * model.hparams.n_critic
+        batches = steps * model.optimization.n_critic
         data = ToyDataModule("grid", BATCH_SIZE["grid"], num_batches_per_epoch=batches, seed=seed)
     else:
         data = DigitsDataModule(image_size=case.options["image_size"], batch_size=BATCH_SIZE["digits"], seed=seed)
@@ -142,7 +143,7 @@ def run_case(
     trainer = Trainer(
         accelerator="cpu",
         devices=1,
-        max_steps=steps * (model.hparams.n_critic + 1),
+        max_steps=steps * (model.optimization.n_critic + 1),
         max_epochs=-1,
         logger=False,
         enable_checkpointing=False,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from lightning_gans import DCGAN, GAN, WGANGP
+from lightning_gans import DCGAN, GAN, WGANGP, VanillaGAN
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,16 @@ CASES: Mapping[str, Case] = MappingProxyType(
     {
         c.name: c
         for c in (
-            Case("grid_minimax", "GAN, strong D", "minimax", "failure", "grid", GAN, dict(_GRID, loss="minimax")),
+            Case(
+                "grid_minimax", "GAN, strong D", "minimax", "failure", "grid", VanillaGAN, dict(_GRID, loss="minimax")
+            ),
             Case(
                 "grid_remedy",
                 "GAN, strong D",
                 "remedy: non-saturating + pack=4",
                 "remedy",
                 "grid",
-                GAN,
+                VanillaGAN,
                 dict(_GRID, loss="non_saturating", pack=4),
             ),
             Case(
@@ -56,7 +58,7 @@ CASES: Mapping[str, Case] = MappingProxyType(
                 "ablation: minimax + pack=4",
                 "ablation",
                 "grid",
-                GAN,
+                VanillaGAN,
                 dict(_GRID, loss="minimax", pack=4),
             ),
             Case(

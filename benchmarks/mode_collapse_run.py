@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from lightning import Trainer, seed_everything
 
+from benchmarks.engine_args import build_variant
 from benchmarks.recipes import DATASETS_2D, RECIPES, SETUPS
 from lightning_gans import GAN, GANDivergenceError
 from lightning_gans.data.stacked_mnist import StackedMNISTDataModule
@@ -61,7 +62,7 @@ def build_model(spec: RunSpec) -> GAN:
     is annealed to 0 over its first half, the EMA decay is at most ``1 - 10 / steps``.
 
     >>> model = build_model(RunSpec("pacgan2", "ring", seed=0, steps=100, batch_size=64))
-    >>> type(model).__name__, model.hparams.pack, model.hparams.lr_decay_steps
+    >>> type(model).__name__, model.pack, model.optimization.lr_decay_steps
     ('PacGAN', 2, 100)
     """
     recipe = RECIPES[spec.recipe]
@@ -88,8 +89,8 @@ def build_model(spec: RunSpec) -> GAN:
         )
         for name in ("image_size", "channels"):
             options.pop(name)
-        return recipe.variant(generator=generator, discriminator=discriminator, noise_seed=spec.seed, **options)
-    return recipe.variant(noise_seed=spec.seed, **options)
+        return build_variant(recipe.variant, {**options, "noise_seed": spec.seed}, generator, discriminator)
+    return build_variant(recipe.variant, {**options, "noise_seed": spec.seed})
 
 
 def build_datamodule(spec: RunSpec, n_critic: int):
@@ -112,7 +113,7 @@ def train(model: GAN, datamodule: Any, generator_steps: int) -> None:
     trainer = Trainer(
         accelerator="cpu",
         devices=1,
-        max_steps=generator_steps * (model.hparams.n_critic + 1),
+        max_steps=generator_steps * (model.optimization.n_critic + 1),
         max_epochs=-1,
         logger=False,
         enable_checkpointing=False,
@@ -175,7 +176,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     """
     quiet()
     model = build_model(spec)
-    datamodule = build_datamodule(spec, model.hparams.n_critic)
+    datamodule = build_datamodule(spec, model.optimization.n_critic)
     record: dict[str, Any] = {
         "recipe": spec.recipe,
         "dataset": spec.dataset,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from lightning_gans import GAN, LSGAN, WGANGP, PacGAN
+from lightning_gans import GAN, LSGAN, WGANGP, PacGAN, VanillaGAN
 
 DATASETS_2D = ("ring", "grid")
 IMAGE_DATASETS = ("stacked_mnist",)
@@ -143,11 +143,11 @@ SETUPS: Mapping[str, Setup] = MappingProxyType(
 )
 
 _RECIPES = (
-    Recipe("gan", "GAN", GAN, "vanilla GAN, non-saturating generator loss", image_label="DCGAN"),
+    Recipe("gan", "GAN", VanillaGAN, "vanilla GAN, non-saturating generator loss", image_label="DCGAN"),
     Recipe(
         "gan_minimax",
         "GAN (minimax loss)",
-        GAN,
+        VanillaGAN,
         "the original saturating minimax loss: the collapsing baseline",
         options={"loss": "minimax"},
         image_label="DCGAN (minimax loss)",
@@ -170,7 +170,7 @@ _RECIPES = (
     Recipe(
         "minibatch_stddev",
         "GAN + minibatch stddev",
-        GAN,
+        VanillaGAN,
         "minibatch standard deviation feature in D (Karras et al. 2018)",
         {"minibatch_stddev": True},
         image_label="DCGAN + minibatch stddev",
@@ -178,7 +178,7 @@ _RECIPES = (
     Recipe(
         "spectral_norm",
         "GAN + spectral norm",
-        GAN,
+        VanillaGAN,
         "spectral normalisation of D (Miyato et al. 2018)",
         {"spectral_norm": True},
         image_options={"d_norm": "none"},
@@ -187,7 +187,7 @@ _RECIPES = (
     Recipe(
         "r1",
         "GAN + R1",
-        GAN,
+        VanillaGAN,
         "R1 penalty on real data, gamma 1 (2-D) / 10 (images) (Mescheder et al. 2018)",
         {"r1_weight": 1.0},
         image_options={"r1_weight": 10.0, "d_norm": "layer"},
@@ -196,7 +196,7 @@ _RECIPES = (
     Recipe(
         "diffaugment",
         "DCGAN + DiffAugment",
-        GAN,
+        VanillaGAN,
         "DiffAugment translation + cutout on real and fake (Zhao et al. 2020)",
         image_options={"augment": "translation,cutout"},
         datasets=IMAGE_DATASETS,
@@ -204,7 +204,7 @@ _RECIPES = (
     Recipe(
         "ema",
         "GAN + EMA",
-        GAN,
+        VanillaGAN,
         "samples from an exponential moving average of G (decay 0.999, at most 1 - 10/steps)",
         {"ema_decay": 0.999},
         image_label="DCGAN + EMA",
@@ -212,7 +212,7 @@ _RECIPES = (
     Recipe(
         "instance_noise",
         "GAN + instance noise",
-        GAN,
+        VanillaGAN,
         "Gaussian noise on D's inputs, annealed to 0 over half the budget",
         {"instance_noise": 0.1},
         image_label="DCGAN + instance noise",
@@ -220,7 +220,7 @@ _RECIPES = (
     Recipe(
         "gan_small_d",
         "DCGAN, D 1/4 size",
-        GAN,
+        VanillaGAN,
         "hard setting: D has half G's width per layer (~1/4 of the weights)",
         datasets=IMAGE_DATASETS,
         small_discriminator=True,

@@ -35,6 +35,7 @@ Writes ``benchmarks/results/throughput.json`` and ``throughput.md`` and prints t
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import os
@@ -54,7 +55,7 @@ from lightning import Callback, Trainer
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import DCGAN, GAN, WGANGP
+from lightning_gans import DCGAN, GAN, WGANGP, VanillaGAN
 from lightning_gans.losses import cross_entropy_d_loss, non_saturating_g_loss, wasserstein_d_loss, wasserstein_g_loss
 from lightning_gans.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from lightning_gans.regularizers import gradient_penalty
@@ -203,10 +204,19 @@ class _Paired(Callback):
 def build_engine(case: Case, seed: int = 0) -> lightning.LightningModule:
     """The library's variant wrapped around the same networks, with the same optimizer settings."""
     generator, discriminator = build_networks(case, seed)
-    variant = {"dcgan": DCGAN, "wgangp": WGANGP, "mlp": GAN}[case.variant]
-    model = variant(generator=generator, discriminator=discriminator, latent_dim=case.latent_dim, noise_seed=seed)
-    hp = model.hparams  # the variants' defaults are the benchmark's settings; fail loudly if they ever drift
-    assert (hp.lr_d, tuple(hp.betas_d), hp.n_critic) == (case.adam["lr"], case.adam["betas"], case.n_critic), hp
+    variant = {"dcgan": DCGAN, "wgangp": WGANGP, "mlp": VanillaGAN}[case.variant]
+    paper = {name: p.default for name, p in inspect.signature(variant).parameters.items()}  # the variant's options
+    model = GAN(
+        generator,
+        discriminator,
+        case.latent_dim,
+        loss=paper["loss"],
+        optimization=paper["optimization"],
+        regularization=paper["regularization"],
+        noise_seed=seed,
+    )
+    opt = model.optimization  # the variants' defaults are the benchmark's settings; fail loudly if they ever drift
+    assert (opt.lr_d, tuple(opt.betas_d), opt.n_critic) == (case.adam["lr"], case.adam["betas"], case.n_critic), opt
     return model
 
 

@@ -2,11 +2,14 @@
 
 from lightning_gans.gan import GAN
 from lightning_gans.guard import GANDivergenceError
+from lightning_gans.nets.factory import NetworkOptions
+from lightning_gans.options import Optimization, Regularization
 from lightning_gans.strategies import gan_ddp_strategy
-from lightning_gans.variants import DCGAN, LSGAN, SNGAN, WGAN, WGANGP, ConditionalGAN, PacGAN
+from lightning_gans.variants import DCGAN, LSGAN, SNGAN, WGAN, WGANGP, ConditionalGAN, PacGAN, VanillaGAN
 
 __all__ = [
     "GAN",
+    "VanillaGAN",
     "DCGAN",
     "LSGAN",
     "WGAN",
@@ -15,6 +18,9 @@ __all__ = [
     "PacGAN",
     "SNGAN",
     "GANDivergenceError",
+    "NetworkOptions",
+    "Optimization",
+    "Regularization",
     "gan_ddp_strategy",
 ]
 __version__ = "0.1.0"

@@ -131,9 +131,10 @@ class GANCLI(LightningCLI):
     ``--config`` / ``-c`` values may be shipped recipe names (see :func:`resolve_config`). Config files are saved
     next to the logs (overwritten on re-runs into the same folder). ``args`` defaults to ``sys.argv[1:]``.
 
-    >>> cli = GANCLI(args=["--config=gan_ring", "--model.init_args.hidden_dim=8", "--trainer.logger=false"], run=False)
-    >>> type(cli.model).__name__, cli.model.hparams.hidden_dim, cli.datamodule.dataset
-    ('GAN', 8, 'ring')
+    >>> args = ["--config=gan_ring", "--model.init_args.networks.hidden_dim=8", "--trainer.logger=false"]
+    >>> cli = GANCLI(args=args, run=False)
+    >>> type(cli.model).__name__, cli.model.hparams.networks["hidden_dim"], cli.datamodule.dataset
+    ('VanillaGAN', 8, 'ring')
     """
 
     def __init__(self, args: Sequence[str] | None = None, run: bool = True) -> None:

@@ -1,188 +1,128 @@
-"""The engine: one LightningModule that trains any GAN by alternating discriminator and generator updates.
+"""The engine: one LightningModule that trains a given generator and discriminator by alternating updates.
 
-Every variant in :mod:`lightning_gans.variants` is this class with other defaults; ``GAN.training_step`` is the only
-place where the generator (G) and the discriminator (D) are updated.
+``GAN.training_step`` is the only place where the generator (G) and the discriminator (D) are updated. One call
+(manual optimization, one real batch) runs two phases:
 
-What one ``training_step`` does (manual optimization, one real batch per call):
-
-1. one D update on that batch;
-2. every ``n_critic``-th call, one G update as well.
+1. the discriminator phase: one D update on the real batch and a fake batch, which it returns;
+2. every ``n_critic``-th call, the generator phase, given that fake batch when it can be reused (``n_critic=1``).
 
 ``trainer.global_step`` counts *every* optimizer step, so ``Trainer(max_steps=N)`` means N optimizer steps of D and
 G together: with ``n_critic=5``, ``max_steps=600`` gives 500 D steps and 100 G steps. The engine's own counters
 ``generator_steps``, ``discriminator_steps`` and ``images_seen`` (real images through D, all ranks) are checkpointed
 and drive schedules, EMA and lazy regularization.
+
+The step never waits for the device: losses, logits, penalties and (when wanted) gradient norms are kept as detached
+device tensors in :attr:`GAN.step_stats`, logged only on Lightning's logging steps (``log_every_n_steps``), and the
+divergence guard looks at its on-device flags only at logging steps, before a checkpoint is written and at the end.
+The file is a little over 300 lines because it is the one training loop; batch checks live in ``batches.py``.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from lightning import LightningModule
 from torch import Tensor, nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from lightning_gans.augment import DiffAugment
-from lightning_gans.guard import DivergenceGuard
-from lightning_gans.hparams import resolve_hparams
-from lightning_gans.losses import get_loss
-from lightning_gans.nets.factory import build_networks
+from lightning_gans.batches import check_first_batch, check_pack, split_batch
+from lightning_gans.checks import check_int, check_number
+from lightning_gans.ema import GeneratorEMA
+from lightning_gans.guard import DivergenceGuard, GANDivergenceError, divergence_message
+from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
-from lightning_gans.regularizers import gradient_penalty, r1_penalty
+from lightning_gans.options import Optimization, Regularization, as_options, options_as_dict
+from lightning_gans.regularizers import discriminator_regularizers
 from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
 from lightning_gans.strategies import check_strategy
 
 
 class GAN(LightningModule):
-    """A GAN trained with alternating D / G updates; the vanilla GAN with the non-saturating loss by default.
-
-    Give either your own ``generator`` and ``discriminator`` or the data shape (``data_dim`` for vectors,
-    ``image_size`` + ``channels`` for images) and a default architecture is built. Arguments left at ``None`` take
-    the defaults of the class (``GAN.DEFAULTS``, overridden by each variant with its paper's values).
+    """Trains ``generator`` against ``discriminator`` with alternating updates; the variants in
+    :mod:`lightning_gans.variants` build the networks and set each paper's options.
 
     Args:
         generator: ``G(z)`` or ``G(z, labels)`` mapping ``(N, latent_dim)`` noise to samples.
-        discriminator: ``D(x)`` or ``D(x, labels)`` returning logits ``(N,)`` (``(N // pack,)`` when packing).
+        discriminator: ``D(x)`` or ``D(x, labels)`` returning logits ``(N,)``; a packed D (PacGAN) has an int
+            attribute ``pack`` and returns ``(N // pack,)``.
         latent_dim: size of ``z ~ N(0, I)``.
-        data_dim / image_size / channels: data shape for the default networks.
         num_classes: makes the model conditional; batches must then be ``(x, labels)``.
-        architecture: ``"auto"``, ``"mlp"``, ``"dcgan"`` or ``"resnet"`` (default networks only).
-        base_width / hidden_dim / num_layers: width of the default conv nets / width and depth of the MLPs.
-        d_norm: normalisation in the default conv discriminator (``"batch"``, ``"layer"``, ``"instance"``, ``"none"``).
-        minibatch_stddev / spectral_norm / pack: anti-collapse options of the default discriminator.
-        loss: ``"non_saturating"``, ``"minimax"``, ``"least_squares"``, ``"wasserstein"``, ``"hinge"``.
-        n_critic: D updates per G update (each on its own real batch).
-        optimizer: ``"adam"`` or ``"rmsprop"``; lr_g / lr_d / betas_g / betas_d: separate settings (TTUR).
-        gp_weight: λ of the WGAN-GP gradient penalty (0 = off); r1_weight / r1_interval: γ of R1 and its lazy interval.
-        weight_clip: clip D's weights to ``[-c, c]`` after each step (original WGAN).
-        grad_clip_norm: clip each network's gradient norm (after AMP unscaling).
-        ema_decay: keep an exponential moving average of G (used by :meth:`sample`); ``None`` = off.
-        label_smoothing: one-sided: real targets become ``1 - label_smoothing``.
-        instance_noise / instance_noise_steps: Gaussian noise std on D's inputs, annealed to 0 over that many G steps.
-        augment: DiffAugment policy applied to real and fake D inputs, e.g. ``"color,translation,cutout"``.
-        lr_decay / lr_decay_steps: ``"linear"`` or ``"cosine"`` decay of both learning rates over G steps.
-        on_nonfinite: ``"raise"`` stops with a :class:`~lightning_gans.guard.GANDivergenceError`, ``"skip"`` skips the step.
-        noise_seed: seed of the noise the engine draws (latents, penalties, augmentation); drawn from the global RNG if None.
+        loss: a name in :data:`lightning_gans.losses.LOSSES` or your own :class:`~lightning_gans.losses.AdversarialLoss`.
+        optimization / regularization: the option groups of :mod:`lightning_gans.options`.
+        ema_decay: keep an exponential moving average of G (used by :meth:`sample`) with this decay, warmed up as
+            ``min(decay, (1 + n) / (10 + n))`` over the first EMA updates; ``None`` = off.
+        on_nonfinite: ``"raise"`` stops with a :class:`~lightning_gans.guard.GANDivergenceError` (checked without
+            syncing the device), ``"skip"`` skips the update (one sync per update).
+        noise_seed: seed of the noise the engine draws (latents, penalties, augmentation); drawn from the global RNG
+            if ``None``.
+        compile: ``torch.compile`` G and D for the training forward passes (penalties use the plain D: compiled
+            graphs have no double backward).
+        channels_last: keep image networks and batches in the channels-last memory format (faster convolutions on
+            recent GPUs).
 
-    >>> model = GAN(data_dim=2, latent_dim=8, hidden_dim=32)
+    >>> from lightning_gans.nets import MLPDiscriminator, MLPGenerator
+    >>> model = GAN(MLPGenerator(latent_dim=8, data_dim=2), MLPDiscriminator(data_dim=2), latent_dim=8)
     >>> model.sample(5).shape
     torch.Size([5, 2])
     """
 
-    DEFAULTS: ClassVar[dict[str, Any]] = dict(
-        latent_dim=64,
-        architecture="auto",
-        base_width=64,
-        hidden_dim=128,
-        num_layers=3,
-        d_norm="batch",
-        minibatch_stddev=False,
-        spectral_norm=False,
-        pack=1,
-        loss="non_saturating",
-        n_critic=1,
-        optimizer="adam",
-        lr_g=2e-4,
-        lr_d=2e-4,
-        betas_g=(0.5, 0.999),
-        betas_d=(0.5, 0.999),
-        gp_weight=0.0,
-        weight_clip=None,
-        ema_decay=None,
-    )
-    REQUIRES_NUM_CLASSES: ClassVar[bool] = False  # conditional variants set it: batches carry labels
-
-    def __init_subclass__(cls) -> None:
-        # A DEFAULTS key only works for an argument whose signature default is None ("take the class default").
-        super().__init_subclass__()
-        unusable = sorted(set(cls.DEFAULTS) - set(GAN.DEFAULTS))
-        if unusable:
-            raise TypeError(
-                f"{cls.__name__}.DEFAULTS sets {unusable}, which are not among GAN's overridable defaults {sorted(GAN.DEFAULTS)}"
-            )
+    REQUIRES_NUM_CLASSES = False  # conditional variants set it: batches carry labels
 
     def __init__(
         self,
-        generator: nn.Module | None = None,
-        discriminator: nn.Module | None = None,
-        latent_dim: int | None = None,
-        data_dim: int | None = None,
-        image_size: int | None = None,
-        channels: int = 1,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        latent_dim: int = 64,
         num_classes: int | None = None,
-        architecture: str | None = None,
-        base_width: int | None = None,
-        hidden_dim: int | None = None,
-        num_layers: int | None = None,
-        d_norm: str | None = None,
-        minibatch_stddev: bool | None = None,
-        spectral_norm: bool | None = None,
-        pack: int | None = None,
-        loss: str | None = None,
-        n_critic: int | None = None,
-        optimizer: str | None = None,
-        lr_g: float | None = None,
-        lr_d: float | None = None,
-        betas_g: tuple[float, float] | None = None,
-        betas_d: tuple[float, float] | None = None,
-        gp_weight: float | None = None,
-        r1_weight: float = 0.0,
-        r1_interval: int = 1,
-        weight_clip: float | None = None,
-        grad_clip_norm: float | None = None,
+        loss: str | AdversarialLoss = "non_saturating",
+        optimization: Optimization = Optimization(),
+        regularization: Regularization = Regularization(),
         ema_decay: float | None = None,
-        label_smoothing: float = 0.0,
-        instance_noise: float = 0.0,
-        instance_noise_steps: int = 0,
-        augment: str | None = None,
-        lr_decay: str | None = None,
-        lr_decay_steps: int | None = None,
         on_nonfinite: str = "raise",
         noise_seed: int | None = None,
+        compile: bool = False,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
-        if self.REQUIRES_NUM_CLASSES and num_classes is None:
-            raise ValueError(f"{type(self).__name__} needs num_classes (the number of classes in the data), got None")
-        self.save_hyperparameters(ignore=["generator", "discriminator"])
-        hp = resolve_hparams(type(self), self.hparams, custom_networks=generator is not None)
-        self.hparams.update(hp)  # checkpoints hold the resolved values, so loading never depends on class defaults
-        if (generator is None) != (discriminator is None):
-            raise ValueError("pass both generator and discriminator, or neither (to build the default networks)")
-        if generator is None:
-            generator, discriminator = build_networks(
-                hp["architecture"],
-                hp["latent_dim"],
-                data_dim,
-                image_size,
-                channels,
-                num_classes,
-                hp["base_width"],
-                hp["hidden_dim"],
-                hp["num_layers"],
-                hp["d_norm"],
-                hp["pack"],
-                hp["minibatch_stddev"],
-                hp["spectral_norm"],
-            )
         for name, module in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(module, nn.Module):
                 raise TypeError(f"{name} must be an nn.Module, got {type(module).__name__}")
+        if self.REQUIRES_NUM_CLASSES and num_classes is None:
+            raise ValueError(f"{type(self).__name__} needs num_classes (the number of classes in the data), got None")
+        self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+        self.num_classes = None if num_classes is None else check_int("num_classes", num_classes, minimum=1)
+        self.optimization = as_options(Optimization, optimization)
+        self.regularization = reg = as_options(Regularization, regularization)
+        self.loss = get_loss(loss)
+        if reg.label_smoothing and not self.loss.smoothable:
+            raise ValueError(f"label_smoothing applies to smoothable losses, not to loss={self.loss.name!r}")
+        if ema_decay is not None:
+            check_number("ema_decay", ema_decay, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+        if noise_seed is None:
+            # Drawn from the global RNG, so `seed_everything` makes it reproducible; saved, so a resume reuses it.
+            noise_seed = int(torch.randint(0, 2**31 - 1, ()).item())
+        self.save_hyperparameters(ignore=["generator", "discriminator"])
+        # Checkpoints hold plain values: the option groups as mappings, the drawn seed, a registered loss by name.
+        self.hparams.update(options_as_dict(self.hparams), noise_seed=noise_seed)
+        if isinstance(loss, AdversarialLoss) and LOSSES.get(loss.name) is loss:
+            self.hparams.loss = loss.name
         self.generator, self.discriminator = generator, discriminator
-        self.latent_dim, self.num_classes = hp["latent_dim"], num_classes
-        self.adversarial_loss = get_loss(hp["loss"])
-        self.augment = DiffAugment(augment) if augment else None
-        self.ema_generator = None
-        if hp["ema_decay"]:
-            self.ema_generator = AveragedModel(
-                generator, multi_avg_fn=get_ema_multi_avg_fn(hp["ema_decay"]), use_buffers=True
-            )
-            self.ema_generator.requires_grad_(False)  # never trained; DDP must not wait for its gradients
+        self.pack = check_int("discriminator.pack", getattr(discriminator, "pack", 1), minimum=1)
+        self.regularizers = discriminator_regularizers(reg.gp_weight, reg.r1_weight, reg.r1_interval)
+        self.augment = DiffAugment(reg.augment) if reg.augment else None
+        self.ema_generator = GeneratorEMA(generator, ema_decay) if ema_decay is not None else None
         self.guard = DivergenceGuard(on_nonfinite)
+        self.compile, self.channels_last = bool(compile), bool(channels_last)
         self.automatic_optimization = False
         self.generator_steps = self.discriminator_steps = self.images_seen = 0
+        self.step_stats: dict[str, Tensor] = {}  # the last step's detached device tensors (see the module docstring)
+        self.track_grad_norms = False  # a callback sets it to get grad/g_norm and grad/d_norm on every step
         self._noise: torch.Generator | None = None
-        self._pending_fake: tuple[Tensor, Tensor | None] | None = None
+        self._train_g: nn.Module = generator  # compiled in on_fit_start when compile=True
+        self._train_d: nn.Module = discriminator
+        self._checked_first_batch = False
+        self._wants_norms = False
 
     # ----------------------------------------------------------------------------------------------- sampling
     @property
@@ -192,6 +132,7 @@ class GAN(LightningModule):
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Apply the sampling network (EMA if enabled) to latent codes ``z`` of shape ``(N, latent_dim)``."""
+        self._check_label_range(labels)
         return self._generate(self.sampling_generator, z, labels)
 
     @torch.no_grad()
@@ -203,6 +144,7 @@ class GAN(LightningModule):
         """
         if self.num_classes is not None and labels is None:
             labels = torch.arange(n, device=self.device) % self.num_classes
+        self._check_label_range(labels)
         network = self.sampling_generator
         was_training = network.training
         network.eval()
@@ -212,6 +154,16 @@ class GAN(LightningModule):
         finally:
             network.train(was_training)
 
+    def _check_label_range(self, labels: Tensor | None) -> None:
+        # Looks at the values (a sync): for user calls only, never in the training step.
+        if self.num_classes is None or labels is None or not labels.numel() or labels.is_floating_point():
+            return
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= self.num_classes:
+            raise ValueError(
+                f"labels must lie in [0, {self.num_classes - 1}] (num_classes={self.num_classes}), got values in [{low}, {high}]"
+            )
+
     def _generate(self, network: nn.Module, z: Tensor, labels: Tensor | None) -> Tensor:
         if self.num_classes is None:
             if labels is not None:
@@ -219,36 +171,38 @@ class GAN(LightningModule):
             return network(z)
         if labels is None:
             raise ValueError(f"this model is conditional (num_classes={self.num_classes}): labels are required")
-        if labels.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64) or labels.shape != (
-            z.shape[0],
-        ):
+        if labels.is_floating_point() or labels.shape != (z.shape[0],):
             raise ValueError(
                 f"labels must be integer class ids of shape ({z.shape[0]},), got {labels.dtype} of shape {tuple(labels.shape)}"
             )
-        if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= self.num_classes):
-            raise ValueError(
-                f"labels must lie in [0, {self.num_classes - 1}] (num_classes={self.num_classes}), "
-                f"got values in [{int(labels.min())}, {int(labels.max())}]"
-            )
         return network(z, labels)
 
-    # ---------------------------------------------------------------------------------------------- training
+    # ------------------------------------------------------------------------------------ who is who
+    def network_of(self, optimizer: torch.optim.Optimizer) -> str:
+        """``"generator"`` or ``"discriminator"``: the network whose parameters ``optimizer`` updates."""
+        first = optimizer.param_groups[0]["params"][0]
+        for name in ("generator", "discriminator"):
+            if any(first is p for p in getattr(self, name).parameters()):
+                return name
+        raise ValueError("the optimizer updates neither the generator nor the discriminator of this GAN")
+
+    # -------------------------------------------------------------------------------------- set-up
     def configure_optimizers(self) -> Any:
-        hp = self.hparams
-        opt_g = self._make_optimizer(self.generator, hp.lr_g, hp.betas_g)
-        opt_d = self._make_optimizer(self.discriminator, hp.lr_d, hp.betas_d)
-        if hp.lr_decay is None:
+        opt = self.optimization
+        opt_g = self._make_optimizer(self.generator, opt.lr_g, opt.betas_g)
+        opt_d = self._make_optimizer(self.discriminator, opt.lr_d, opt.betas_d)
+        if opt.lr_decay is None:
             return [opt_g, opt_d]
         return [opt_g, opt_d], [self._make_scheduler(opt_g), self._make_scheduler(opt_d)]
 
     def _make_optimizer(self, network: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-        if self.hparams.optimizer == "rmsprop":
+        if self.optimization.optimizer == "rmsprop":
             return torch.optim.RMSprop(network.parameters(), lr=lr)
         return torch.optim.Adam(network.parameters(), lr=lr, betas=tuple(betas))
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
-        steps = self.hparams.lr_decay_steps
-        if self.hparams.lr_decay == "linear":
+        steps = self.optimization.lr_decay_steps
+        if self.optimization.lr_decay == "linear":
             return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0, end_factor=0.0, total_iters=steps)
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
 
@@ -257,141 +211,238 @@ class GAN(LightningModule):
         self._noise = torch.Generator(device=self.device)
         if self.augment is not None:
             self.augment.generator = self._noise
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
+        self._train_g, self._train_d = self.generator, self.discriminator
+        if self.compile:  # held outside the module tree: state dicts keep their keys
+            self._train_g, self._train_d = torch.compile(self.generator), torch.compile(self.discriminator)
 
+    # -------------------------------------------------------------------------------------- the step
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        real, labels = self._unpack_batch(batch)
-        if real.shape[0] == 0:
-            return
+        real, labels = split_batch(batch, self.num_classes, type(self).__name__)
+        if not self._checked_first_batch:  # one look at the data (a sync), on the first batch only
+            check_first_batch(real)
+            self._checked_first_batch = True
+        real, labels = check_pack(real, labels, self.pack)
+        if self.channels_last and real.dim() == 4:
+            real = real.contiguous(memory_format=torch.channels_last)
         # Re-seed the engine's noise from (seed, rank, step): latents, penalties and augmentation are then a pure
         # function of the step, so a resumed run draws exactly what the uninterrupted run drew.
         self._noise.manual_seed(step_seed(self.hparams.noise_seed, self.global_rank, self.discriminator_steps))
+        logging = self._is_logging_step()
+        self._wants_norms = logging or self.track_grad_norms or not self.guard.deferred
         opt_g, opt_d = self.optimizers()
-        self._discriminator_step(opt_d, real, labels)
+        fake = self._discriminator_phase(opt_d, real, labels)
         self.images_seen += real.shape[0] * self.trainer.world_size
-        if self.discriminator_steps % self.hparams.n_critic == 0:
-            self._generator_step(opt_g, real.shape[0], labels)
+        generator_stepped = self.discriminator_steps % self.optimization.n_critic == 0
+        if generator_stepped:
+            self._generator_phase(opt_g, fake, real.shape[0], labels)
+        if self.trainer.world_size > 1:
+            self._broadcast_buffers()
+        if generator_stepped and self.ema_generator is not None:
+            self.ema_generator.update(self.generator, self.generator_steps - 1)
+        if logging:
+            self.log_dict(self.step_stats, on_step=True, on_epoch=False, batch_size=real.shape[0])
 
-    def _unpack_batch(self, batch: Any) -> tuple[Tensor, Tensor | None]:
-        real, labels = (
-            (batch[0], batch[1] if len(batch) > 1 else None) if isinstance(batch, (tuple, list)) else (batch, None)
-        )
-        if not isinstance(real, Tensor):
-            raise TypeError(f"batches must be a tensor or a (samples, labels) pair, got {type(real).__name__}")
-        if self.num_classes is not None and labels is None:
+    def _discriminator_phase(self, opt_d: Any, real: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor] | None:
+        """One D update; returns ``(fake, labels)`` for the G phase when it can reuse them (``n_critic == 1``)."""
+        reg = self.regularization
+        reuse = self.optimization.n_critic == 1  # one G forward per iteration instead of two
+        with torch.set_grad_enabled(reuse):
+            fake = self._generate(self._train_g, self._latents(real.shape[0]), labels)
+        if fake.shape[1:] != real.shape[1:]:
             raise ValueError(
-                f"{type(self).__name__} is conditional (num_classes={self.num_classes}): batches must be (samples, labels), "
-                "but the dataloader yields samples only"
+                f"the data have sample shape {tuple(real.shape[1:])} but the generator produces {tuple(fake.shape[1:])}; "
+                "match image_size / channels / data_dim to the data (or resize the data)"
             )
-        if self.num_classes is None:
-            labels = None  # unconditional models ignore the dataset's labels
-        pack = self.hparams.pack
-        usable = real.shape[0] - real.shape[0] % pack  # a packed D needs whole groups: drop the remainder
-        return real[:usable], None if labels is None else labels[:usable]
+        with self.toggled_optimizer(opt_d):
+            real_in, fake_in = self._d_inputs(real), self._d_inputs(fake.detach())
+            real_logits, fake_logits = self._critic(real_in, labels), self._critic(fake_in, labels)
+            adversarial = self.loss.d_loss(real_logits, fake_logits, 1.0 - reg.label_smoothing)
+            stats = {"loss/d": adversarial.detach(), "d/real_logit": real_logits.detach().mean()}
+            stats["d/fake_logit"] = fake_logits.detach().mean()
+            loss, scale = adversarial, self._grad_scale()
+            for regularizer in self.regularizers:
+                if regularizer.applies_at(self.discriminator_steps):
+                    critic = self._penalty_critic(labels)
+                    value, term = regularizer.penalty(critic, real_in, fake_in, scale, self._noise)
+                    loss, stats[regularizer.name] = loss + term, value.detach()
+            self.step_stats.update(stats)
+            self._update(opt_d, "discriminator", loss, adversarial, real)
+        if reg.weight_clip is not None:
+            with torch.no_grad():
+                weights = list(self.discriminator.parameters())
+                torch._foreach_clamp_min_(weights, -reg.weight_clip)
+                torch._foreach_clamp_max_(weights, reg.weight_clip)
+        self.discriminator_steps += 1
+        return (fake, labels) if reuse else None
 
-    def _noise_latents(self, n: int) -> Tensor:
+    def _generator_phase(
+        self, opt_g: Any, reused: tuple[Tensor, Tensor | None] | None, batch_size: int, labels: Tensor | None
+    ) -> None:
+        with self.toggled_optimizer(opt_g):
+            if reused is not None:
+                fake, labels = reused
+            else:
+                fake = self._generate(self._train_g, self._latents(batch_size), labels)
+            # D is re-run on the fake after its update (the graph from before opt_d.step() is stale).
+            loss = self.loss.g_loss(self._critic(self._d_inputs(fake), labels))
+            self.step_stats["loss/g"] = loss.detach()
+            self._update(opt_g, "generator", loss, loss, None)
+        self.generator_steps += 1
+        if self.optimization.lr_decay is not None:
+            for scheduler in self.lr_schedulers():
+                scheduler.step()
+
+    def _latents(self, n: int) -> Tensor:
         return torch.randn(n, self.latent_dim, device=self.device, generator=self._noise)
 
     def _d_inputs(self, x: Tensor) -> Tensor:
         """What D sees: DiffAugment and annealed instance noise, applied identically to real and fake."""
         if self.augment is not None:
             x = self.augment(x)
-        std = instance_noise_std(self.generator_steps, self.hparams.instance_noise, self.hparams.instance_noise_steps)
+        reg = self.regularization
+        std = instance_noise_std(self.generator_steps, reg.instance_noise, reg.instance_noise_steps)
         return add_instance_noise(x, std, self._noise)
 
-    def _critic(self, x: Tensor, labels: Tensor | None) -> Tensor:
-        logits = self.discriminator(x) if labels is None else self.discriminator(x, labels)
+    def _critic(self, x: Tensor, labels: Tensor | None, network: nn.Module | None = None) -> Tensor:
+        network = self._train_d if network is None else network
+        logits = network(x) if labels is None else network(x, labels)
         return logits.float().reshape(-1)  # losses and penalties in fp32 whatever the autocast dtype
 
-    def _discriminator_step(self, opt_d: Any, real: Tensor, labels: Tensor | None) -> None:
-        hp = self.hparams
-        z = self._noise_latents(real.shape[0])
-        reuse = hp.n_critic == 1  # this fake feeds the G step too: one G forward per iteration instead of two
-        with torch.set_grad_enabled(reuse):
-            fake = self._generate(self.generator, z, labels)
-        if fake.shape[1:] != real.shape[1:]:
-            raise ValueError(
-                f"the data have sample shape {tuple(real.shape[1:])} but the generator produces {tuple(fake.shape[1:])}; "
-                "match image_size / channels / data_dim to the data (or resize the data)"
-            )
-        self._pending_fake = (fake, labels) if reuse else None
-        with self.toggled_optimizer(opt_d):
-            real_in, fake_in = self._d_inputs(real), self._d_inputs(fake.detach())
-            real_logits, fake_logits = self._critic(real_in, labels), self._critic(fake_in, labels)
-            real_target = 1.0 - hp.label_smoothing
-            loss = self.adversarial_loss.d_loss(real_logits, fake_logits, real_target)
-            logs = {
-                "loss/d": loss.detach(),
-                "d/real_logit": real_logits.detach().mean(),
-                "d/fake_logit": fake_logits.detach().mean(),
-            }
-            scale = self._grad_scale()
-            if hp.gp_weight:
-                gp = gradient_penalty(lambda x: self._critic(x, labels), real_in, fake_in, scale, self._noise)
-                loss = loss + hp.gp_weight * gp
-                logs["reg/gp"] = gp.detach()
-            if hp.r1_weight and self.discriminator_steps % hp.r1_interval == 0:
-                r1 = r1_penalty(lambda x: self._critic(x, labels), real_in, scale)
-                # γ/2 · R1, times the interval so lazy regularization keeps the same strength (StyleGAN2, sec. B).
-                loss = loss + 0.5 * hp.r1_weight * hp.r1_interval * r1
-                logs["reg/r1"] = r1.detach()
-            self._optimizer_step(opt_d, loss, "discriminator", logs["loss/d"])
-        if hp.weight_clip is not None:
-            with torch.no_grad():
-                for p in self.discriminator.parameters():
-                    p.clamp_(-hp.weight_clip, hp.weight_clip)
-        self.discriminator_steps += 1
-        self.log_dict(logs, on_step=True, on_epoch=False)
+    def _penalty_critic(self, labels: Tensor | None) -> Any:
+        return lambda x: self._critic(x, labels, self.discriminator)  # uncompiled: penalties need double backward
 
-    def _generator_step(self, opt_g: Any, batch_size: int, labels: Tensor | None) -> None:
-        with self.toggled_optimizer(opt_g):
-            if self._pending_fake is not None:
-                fake, labels = self._pending_fake
-            else:
-                fake = self._generate(self.generator, self._noise_latents(batch_size), labels)
-            self._pending_fake = None
-            # D is re-run on the fake after its update (the graph from before opt_d.step() is stale).
-            loss = self.adversarial_loss.g_loss(self._critic(self._d_inputs(fake), labels))
-            self._optimizer_step(opt_g, loss, "generator", loss.detach())
-        self.generator_steps += 1
-        if self.ema_generator is not None:
-            self.ema_generator.update_parameters(self.generator)
-        if self.hparams.lr_decay is not None:
-            for scheduler in self.lr_schedulers():
-                scheduler.step()
-        self.log("loss/g", loss.detach(), on_step=True, on_epoch=False)
-
-    def _optimizer_step(self, optimizer: Any, loss: Tensor, network: str, reported_loss: Tensor) -> None:
+    def _update(self, optimizer: Any, network: str, loss: Tensor, adversarial: Tensor, real: Tensor | None) -> None:
         # Under the fp16 GradScaler a penalty may overflow at a high scale: that is the scaler's business (it skips
         # the step and lowers the scale), so only the adversarial loss is checked there.
-        checked = reported_loss if self._grad_scale() is not None else loss
-        if self.guard.loss_is_bad(self, checked, network, reported_loss):
+        checked = adversarial if self._grad_scale() is not None else loss
+        if self.guard.deferred:
+            self.guard.record(network, checked, self.discriminator_steps)
+            if real is not None:  # a non-finite input is the data's fault, not the optimizer's: remember which batch
+                self.guard.record("data", real.sum(), self.discriminator_steps)
+        elif self._skip_update(network, checked, real):
             return  # skipped: no backward, no update
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         optimizer.step()
+
+    def _skip_update(self, network: str, checked: Tensor, real: Tensor | None) -> bool:
+        """The ``"skip"`` policy: look at this update now (one sync); True when it must be dropped."""
+        bad = not bool(torch.isfinite(checked.detach()).item())
+        if self.trainer.world_size > 1:  # every rank must take the same decision, or DDP hangs
+            bad = self.trainer.strategy.reduce_boolean_decision(bad, all=False)
+        verdict = self.guard.verdict(network, bad)
+        if verdict == "ok":
+            return False
+        data_bad = real is not None and not bool(torch.isfinite(real).all())
+        what = f"its loss is {float(checked):.4g}"
+        self._act_on(verdict, network, what, blame="data" if data_bad else network)
+        return True
+
+    def _act_on(self, verdict: str, network: str, what: str, step: int | None = None, blame: str | None = None) -> None:
+        d_step = self.discriminator_steps if step is None else step
+        g_step, global_step = self._counts_at(network, d_step) if step is not None else (None, None)
+        message = divergence_message(
+            blame or network,
+            self.generator_steps if g_step is None else g_step,
+            d_step,
+            self.trainer.global_step if global_step is None else global_step,
+            what,
+            self._nonfinite_networks(),
+            applied=self.guard.deferred,
+        )
+        if verdict == "raise":
+            raise GANDivergenceError(self.guard.give_up_reason(network) + message)
+        self.step_stats["guard/skipped_steps"] = torch.tensor(float(self.guard.skipped_steps))
+
+    def _counts_at(self, network: str, d_step: int) -> tuple[int, int]:
+        """(generator steps, trainer.global_step) when ``network``'s update of iteration ``d_step`` ran (no skips)."""
+        k = self.optimization.n_critic
+        if network == "generator":  # the G update follows D update d_step: d_step + 1 D steps done
+            g = (d_step + 1) // k - 1
+            return g, d_step + 1 + g
+        g = d_step // k  # before D update d_step: one G step after every k D steps
+        return g, d_step + g
+
+    def _nonfinite_networks(self) -> str:
+        names = [
+            name
+            for name, net in (("discriminator", self.discriminator), ("generator", self.generator))
+            if not bool(torch.stack([torch.isfinite(p).all() for p in net.parameters()]).all())
+        ]
+        return ", ".join(names) if names else "none"
 
     def _grad_scale(self) -> float | None:
         """The fp16 GradScaler's current scale (penalties need it), or None without a scaler."""
         scaler = getattr(self.trainer.precision_plugin, "scaler", None)
         return None if scaler is None or not scaler.is_enabled() else float(scaler.get_scale())
 
+    def _is_logging_step(self) -> bool:
+        # Lightning's own rule (log_every_n_steps, counted in batches): what is logged elsewhere is never written.
+        return bool(self.trainer._logger_connector.should_update_logs or self.trainer.fast_dev_run)
+
+    def _broadcast_buffers(self) -> None:
+        """DDP: each rank's BatchNorm statistics follow its own batches; rank 0's become everyone's."""
+        work = [torch.distributed.broadcast(b, src=0, async_op=True) for b in self.buffers()]
+        for handle in work:
+            handle.wait()
+
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        # Called after AMP unscaling, right before the update: the place to measure and clip gradients.
-        is_generator = optimizer.param_groups[0]["params"][0] is next(self.generator.parameters())
-        network = self.generator if is_generator else self.discriminator
-        grads = [p.grad for p in network.parameters() if p.grad is not None]
-        if not grads:
+        # After AMP unscaling, right before the update: the place to measure and clip gradients.
+        clip = self.optimization.grad_clip_norm
+        if not (self._wants_norms or clip is not None):
+            return  # nobody reads the norm on this step: no per-parameter work
+        network = self.network_of(optimizer)
+        params = [p for p in getattr(self, network).parameters() if p.grad is not None]
+        if not params:
             return
-        if self.hparams.grad_clip_norm is not None:
-            norm = torch.nn.utils.clip_grad_norm_(network.parameters(), self.hparams.grad_clip_norm)
+        if clip is not None:
+            norm = torch.nn.utils.clip_grad_norm_(params, clip, foreach=True)
         else:
-            norm = torch.nn.utils.get_total_norm(grads)
-        self.log("grad/g_norm" if is_generator else "grad/d_norm", norm, on_step=True, on_epoch=False)
-        if self._grad_scale() is None:  # with a scaler, inf gradients are overflow, which the scaler skips
-            self.guard.check_gradients(self, network, "generator" if is_generator else "discriminator", norm)
+            norm = torch.nn.utils.get_total_norm([p.grad for p in params], foreach=True)
+        self.step_stats["grad/g_norm" if network == "generator" else "grad/d_norm"] = norm.detach()
+        if self._grad_scale() is not None:
+            return  # with a scaler, inf gradients are overflow, which the scaler skips
+        if self.guard.deferred:
+            self.guard.record(network, norm, self.discriminator_steps - (network == "generator"))
+        elif not bool(torch.isfinite(norm).item()):
+            verdict = self.guard.verdict(network, True)
+            self._act_on(verdict, network, f"its gradient norm is {float(norm):.4g} (the loss was finite)")
+            for p in params:
+                p.grad = None  # the optimizer skips parameters without gradients: the update is dropped
+
+    # ------------------------------------------------------------------------- deferred divergence check
+    def check_divergence(self) -> None:
+        """Look at the guard's on-device flags (one sync); raise naming the first network and step that diverged."""
+        if not self.guard.deferred:
+            return
+        first = self.guard.first_bad_steps()
+        if self.trainer.world_size > 1:  # all ranks stop together, or the others hang in the next collective
+            if not self.trainer.strategy.reduce_boolean_decision(bool(first), all=False):
+                return
+        if not first:
+            if self.trainer.world_size > 1:
+                raise GANDivergenceError("another rank diverged (see its message)")
+            return
+        order = {"data": 0, "discriminator": 1, "generator": 2}  # within one iteration: data, then D, then G
+        network = min(first, key=lambda n: (first[n] + (n == "generator"), order[n]))
+        what = (
+            "the real batch holds non-finite values" if network == "data" else "its loss or gradient norm is not finite"
+        )
+        self._act_on("raise", network, what, step=first[network])
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self._is_logging_step():
+            self.check_divergence()
+
+    def on_train_end(self) -> None:
+        self.check_divergence()
 
     # -------------------------------------------------------------------------------------------- checkpoint
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self._trainer is not None and self.trainer.training:
+            self.check_divergence()  # never write diverged weights: raises before the file exists
         checkpoint["lightning_gans"] = {
             "generator_steps": self.generator_steps,
             "discriminator_steps": self.discriminator_steps,
@@ -406,10 +457,8 @@ class GAN(LightningModule):
         self.discriminator_steps = state.get("discriminator_steps", 0)
         self.images_seen = state.get("images_seen", 0)
         self.guard.skipped_steps = state.get("skipped_steps", 0)
-        if "noise_seed" in checkpoint.get("hyper_parameters", {}):
-            self.hparams.noise_seed = checkpoint["hyper_parameters"][
-                "noise_seed"
-            ]  # the run's noise, not this process's draw
+        if "noise_seed" in checkpoint.get("hyper_parameters", {}):  # the run's noise, not this process's draw
+            self.hparams.noise_seed = checkpoint["hyper_parameters"]["noise_seed"]
         if self._trainer is not None and "global_rng" in state:
             # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
             restore_global_rng(state["global_rng"])

@@ -5,21 +5,20 @@ generator loss ``g_loss(fake_logits) -> Tensor``; logits are raw scores (no sigm
 ``real_target < 1`` is one-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training GANs"):
 only the real targets are softened, never the fake ones.
 
-The table :data:`LOSSES` maps a name to its ``(d_loss, g_loss)`` pair; :func:`get_loss` resolves a name with a
-clear error.
+The registry :data:`LOSSES` maps a name to its :class:`AdversarialLoss` (the pair and its properties);
+:func:`get_loss` resolves a name with a clear error.
 
 >>> real, fake = torch.tensor([2.0, 3.0]), torch.tensor([-1.0, 0.5])
 >>> round(float(wasserstein_d_loss(real, fake)), 4)  # E[D(fake)] - E[D(real)]
 -2.75
->>> d_loss, g_loss = get_loss("hinge")
->>> round(float(g_loss(fake)), 4)
+>>> round(float(get_loss("hinge").g_loss(fake)), 4)
 0.25
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -140,23 +139,41 @@ def _reject_smoothing(name: str, real_target: float) -> None:
         )
 
 
-class AdversarialLoss(NamedTuple):
-    """A discriminator loss and the generator loss it is paired with."""
+@dataclass(frozen=True)
+class AdversarialLoss:
+    """A discriminator loss, the generator loss it is paired with, and the properties the rest of the library reads.
+
+    Args:
+        d_loss / g_loss: the two pure functions (signatures in the module docstring).
+        name: the registry name (``"custom"`` for your own pair).
+        sigmoid: the logits are read through a sigmoid (a probability of "real"): D's confidence saturates, and
+            the health monitor may diagnose vanishing gradients from it.
+        smoothable: one-sided label smoothing is meaningful (the targets of a classifier or of a regression).
+
+    >>> loss = get_loss("non_saturating")
+    >>> loss.name, loss.sigmoid, loss.smoothable
+    ('non_saturating', True, True)
+    """
 
     d_loss: Callable[..., Tensor]
     g_loss: Callable[[Tensor], Tensor]
+    name: str = "custom"
+    sigmoid: bool = False
+    smoothable: bool = False
 
 
-LOSSES: dict[str, AdversarialLoss] = {
-    "minimax": AdversarialLoss(cross_entropy_d_loss, minimax_g_loss),
-    "non_saturating": AdversarialLoss(cross_entropy_d_loss, non_saturating_g_loss),
-    "least_squares": AdversarialLoss(least_squares_d_loss, least_squares_g_loss),
-    "wasserstein": AdversarialLoss(wasserstein_d_loss, wasserstein_g_loss),
-    "hinge": AdversarialLoss(hinge_d_loss, hinge_g_loss),
-}
+def _register(*losses: AdversarialLoss) -> dict[str, AdversarialLoss]:
+    return {loss.name: loss for loss in losses}
 
-# Losses for which one-sided label smoothing is meaningful (targets of a classifier or of a regression).
-SMOOTHABLE_LOSSES = frozenset({"minimax", "non_saturating", "least_squares"})
+
+# The one registry: a new entry is trained by every parametrised test (tests/test_losses.py, tests/test_gan.py).
+LOSSES: dict[str, AdversarialLoss] = _register(
+    AdversarialLoss(cross_entropy_d_loss, minimax_g_loss, "minimax", sigmoid=True, smoothable=True),
+    AdversarialLoss(cross_entropy_d_loss, non_saturating_g_loss, "non_saturating", sigmoid=True, smoothable=True),
+    AdversarialLoss(least_squares_d_loss, least_squares_g_loss, "least_squares", smoothable=True),
+    AdversarialLoss(wasserstein_d_loss, wasserstein_g_loss, "wasserstein"),
+    AdversarialLoss(hinge_d_loss, hinge_g_loss, "hinge"),
+)
 
 
 def get_loss(loss: str | AdversarialLoss) -> AdversarialLoss:

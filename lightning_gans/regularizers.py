@@ -69,3 +69,67 @@ def r1_penalty(critic: Critic, real: Tensor, grad_scale: float | None = None) ->
     """
     inputs = real.detach().requires_grad_(True)
     return input_gradient_norms(critic, inputs, grad_scale).pow(2).mean()
+
+
+class GradientPenalty:
+    """``weight · gradient_penalty`` on every D step: the WGAN-GP term as an object the engine adds to D's loss.
+
+    >>> reg = GradientPenalty(10.0)
+    >>> reg.name, reg.applies_at(3)
+    ('reg/gp', True)
+    """
+
+    name = "reg/gp"
+
+    def __init__(self, weight: float) -> None:
+        self.weight = float(weight)
+
+    def applies_at(self, discriminator_step: int) -> bool:
+        return True
+
+    def penalty(
+        self, critic: Critic, real: Tensor, fake: Tensor, grad_scale: float | None, noise: torch.Generator | None
+    ) -> tuple[Tensor, Tensor]:
+        """``(penalty, weighted term to add to D's loss)``."""
+        value = gradient_penalty(critic, real, fake, grad_scale, noise)
+        return value, self.weight * value
+
+
+class R1Penalty:
+    """``γ/2 · R1`` on real data, lazily: only every ``interval`` D steps, then scaled by ``interval`` so the average
+    strength stays the same (StyleGAN2, appendix B).
+
+    >>> reg = R1Penalty(1.0, interval=4)
+    >>> [reg.applies_at(step) for step in range(5)]
+    [True, False, False, False, True]
+    """
+
+    name = "reg/r1"
+
+    def __init__(self, weight: float, interval: int = 1) -> None:
+        self.weight, self.interval = float(weight), int(interval)
+
+    def applies_at(self, discriminator_step: int) -> bool:
+        return discriminator_step % self.interval == 0
+
+    def penalty(
+        self, critic: Critic, real: Tensor, fake: Tensor, grad_scale: float | None, noise: torch.Generator | None
+    ) -> tuple[Tensor, Tensor]:
+        value = r1_penalty(critic, real, grad_scale)
+        return value, 0.5 * self.weight * self.interval * value
+
+
+def discriminator_regularizers(
+    gp_weight: float, r1_weight: float, r1_interval: int
+) -> list[GradientPenalty | R1Penalty]:
+    """The penalties the engine's arguments switch on (a weight of 0 means none).
+
+    >>> [type(r).__name__ for r in discriminator_regularizers(10.0, 1.0, 16)]
+    ['GradientPenalty', 'R1Penalty']
+    """
+    regularizers: list[GradientPenalty | R1Penalty] = []
+    if gp_weight:
+        regularizers.append(GradientPenalty(gp_weight))
+    if r1_weight:
+        regularizers.append(R1Penalty(r1_weight, r1_interval))
+    return regularizers

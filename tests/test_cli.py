@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from lightning_gans import GAN, WGANGP
+from lightning_gans import WGANGP, VanillaGAN
 from lightning_gans.cli import CONFIG_DIR, GANCLI, describe_config, list_configs, main, overview, resolve_config
 
 EXPECTED_RECIPES = {
@@ -92,16 +93,16 @@ def test_unknown_config_is_a_clear_error(capsys):
 def test_all_config_flag_forms_resolve_names(form):
     args = [a.format("gan_ring") for a in form.split()]
     cli = GANCLI(args=[*args, "--trainer.logger=false"], run=False)
-    assert type(cli.model) is GAN and cli.model.hparams.data_dim == 2
+    assert type(cli.model) is VanillaGAN and cli.model.hparams.data_dim == 2
     assert type(cli.datamodule).__name__ == "ToyDataModule" and cli.datamodule.dataset == "ring"
 
 
 def test_model_can_be_switched_by_class_name_keeping_the_recipe_arguments():
     cli = GANCLI(args=["--config", resolve_config("gan_grid"), "--model=WGANGP", "--trainer.logger=false"], run=False)
     assert type(cli.model) is WGANGP
-    assert (
-        cli.model.hparams.n_critic == 5 and cli.model.hparams.data_dim == 2
-    )  # the variant's defaults + the recipe's shape
+    # the variant's defaults + the recipe's shape
+    assert cli.model.optimization.n_critic == 5 and cli.model.hparams.data_dim == 2
+    assert cli.model.regularization.gp_weight == 10.0 and cli.model.hparams.networks["hidden_dim"] == 128
 
 
 def test_print_config_shows_the_resolved_recipe(capsys):
@@ -110,7 +111,31 @@ def test_print_config_shows_the_resolved_recipe(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "class_path: lightning_gans.DCGAN" in out and "class_path: lightning_gans.data.DigitsDataModule" in out
-    assert "generator: null" in out  # nn.Module | None arguments parse (as null)
+
+
+def _nulls(tree, path=()):
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _nulls(value, (*path, key))
+    elif tree is None:
+        yield path
+
+
+@pytest.mark.parametrize("recipe", list_configs())
+def test_print_config_prints_null_only_for_settings_that_are_none(recipe, capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", recipe, "--print_config"])
+    printed = yaml.safe_load(capsys.readouterr().out)["model"]["init_args"]
+    model = GANCLI(args=["--config", recipe, "--trainer.logger=false"], run=False).model
+    for group in ("loss", "optimization", "regularization", "networks", "latent_dim", "noise_seed"):
+        assert printed.get(group) is not None, group  # the settings that define the training are all shown
+    for path in _nulls(printed):  # and a null is printed only where the model really has no value
+        value = model.hparams
+        for key in path:
+            value = value[key]
+        assert value is None, (recipe, path, value)
+    assert printed["optimization"]["n_critic"] == model.optimization.n_critic
+    assert printed["loss"] == model.loss.name
 
 
 def test_documented_repo_path_exists():

@@ -6,7 +6,9 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import WGANGP, gan_ddp_strategy
+from lightning_gans import WGANGP, NetworkOptions, gan_ddp_strategy
+
+H16 = NetworkOptions(hidden_dim=16)
 
 
 class SaveRankWeights(Callback):
@@ -24,7 +26,7 @@ class SaveRankWeights(Callback):
 
 def test_ddp_two_processes_keep_identical_weights(tmp_path):
     L.seed_everything(0)
-    model = WGANGP(data_dim=2, hidden_dim=16, ema_decay=0.9, noise_seed=0)
+    model = WGANGP(data_dim=2, networks=H16, ema_decay=0.9, noise_seed=0)
     data = DataLoader(TensorDataset(torch.randn(256, 2)), batch_size=16)
     trainer = L.Trainer(
         accelerator="cpu",
@@ -43,13 +45,13 @@ def test_ddp_two_processes_keep_identical_weights(tmp_path):
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key
     # Both networks trained: the critic and the generator moved away from their initial weights.
-    initial = WGANGP(data_dim=2, hidden_dim=16, noise_seed=0)
+    initial = WGANGP(data_dim=2, networks=H16, noise_seed=0)
     assert not torch.equal(rank0["discriminator.head.weight"], initial.discriminator.head.weight)
     assert rank0["ema_generator.n_averaged"] == 2  # 12 optimizer steps = 2 x (5 D + 1 G), as on one process
 
 
 def test_ddp_without_unused_parameter_detection_is_refused_with_the_fix():
-    model = WGANGP(data_dim=2, hidden_dim=16)
+    model = WGANGP(data_dim=2, networks=H16)
     trainer = L.Trainer(
         accelerator="cpu",
         devices=2,

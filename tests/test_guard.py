@@ -6,7 +6,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import GAN, GANDivergenceError
+from lightning_gans import GANDivergenceError, NetworkOptions, VanillaGAN
 
 
 class PlantNaN(L.Callback):
@@ -35,7 +35,7 @@ def trainer(tmp_path, callbacks):
 
 def test_planted_nan_stops_training_and_names_network_and_step(tmp_path):
     checkpoint = ModelCheckpoint(dirpath=tmp_path, every_n_train_steps=4, save_last=True)
-    model = GAN(data_dim=2, hidden_dim=16)
+    model = VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16))
     data = DataLoader(TensorDataset(torch.randn(256, 2)), batch_size=16)
     with pytest.raises(GANDivergenceError) as error:
         trainer(tmp_path, [checkpoint, PlantNaN(at_batch=5)]).fit(model, data)
@@ -50,7 +50,7 @@ def test_planted_nan_stops_training_and_names_network_and_step(tmp_path):
 def test_skip_policy_drops_the_bad_update_and_goes_on(tmp_path):
     data = torch.randn(512, 2)  # 32 batches: the run ends within the first epoch
     data[16 * 3] = float("nan")  # one poisoned real sample in batch 3
-    model = GAN(data_dim=2, hidden_dim=16, on_nonfinite="skip")
+    model = VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16), on_nonfinite="skip")
     fit = trainer(tmp_path, [])
     fit.fit(model, DataLoader(TensorDataset(data), batch_size=16))
     assert model.guard.skipped_steps == 1
@@ -62,7 +62,7 @@ def test_skip_policy_drops_the_bad_update_and_goes_on(tmp_path):
 
 
 def test_skip_policy_gives_up_after_patience(tmp_path):
-    model = GAN(data_dim=2, hidden_dim=16, on_nonfinite="skip")
+    model = VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16), on_nonfinite="skip")
     data = torch.full((256, 2), float("nan"))
     with pytest.raises(GANDivergenceError, match=r"11 consecutive discriminator updates skipped \(patience=10\)"):
         trainer(tmp_path, []).fit(model, DataLoader(TensorDataset(data), batch_size=16))

@@ -5,23 +5,19 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import GAN
+from lightning_gans import NetworkOptions, Optimization, Regularization, VanillaGAN
 
 DATA = torch.randn(96, 2)
 
 
 def make_model():
     # Exercises every piece of state: EMA, both optimizers, schedulers, n_critic, penalty noise, instance noise.
-    return GAN(
+    return VanillaGAN(
         data_dim=2,
-        hidden_dim=16,
-        n_critic=2,
-        gp_weight=1.0,
+        networks=NetworkOptions(hidden_dim=16),
+        optimization=Optimization(n_critic=2, lr_decay="cosine", lr_decay_steps=100),
+        regularization=Regularization(gp_weight=1.0, instance_noise=0.1, instance_noise_steps=50),
         ema_decay=0.9,
-        instance_noise=0.1,
-        instance_noise_steps=50,
-        lr_decay="cosine",
-        lr_decay_steps=100,
     )
 
 

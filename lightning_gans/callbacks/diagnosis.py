@@ -11,6 +11,8 @@ import statistics
 from collections import deque
 from dataclasses import asdict, dataclass, field
 
+from lightning_gans.losses import LOSSES
+
 VANISHING_GRADIENTS = "vanishing_gradients"
 MODE_COLLAPSE = "mode_collapse"
 KINDS = (VANISHING_GRADIENTS, MODE_COLLAPSE)
@@ -19,7 +21,7 @@ TITLES = {
     MODE_COLLAPSE: "mode collapse (the generator covers few modes of the data)",
 }
 # Losses whose discriminator output passes through a sigmoid: only for them is a saturated sigmoid a problem.
-SIGMOID_LOSSES = ("minimax", "non_saturating")
+SIGMOID_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.sigmoid)  # read from the loss registry
 
 
 class GANHealthWarning(UserWarning):

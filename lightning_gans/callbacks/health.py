@@ -218,7 +218,9 @@ class GANHealthMonitor(Callback):
             layer_norms |= {f"{net}_grad_norm/{layer}": v for layer, v in summary.layers.items()}
         signals |= self.probe.measure(pl_module, pack=self._settings.get("pack") or 1)
         for key, metric in (("loss_d", self.d_loss_key), ("loss_g", self.g_loss_key)):
-            value = trainer.callback_metrics.get(metric, trainer.callback_metrics.get(f"{metric}_step"))
+            # The engine keeps its last step's values in `step_stats` (logged only on logging steps).
+            stats = getattr(pl_module, "step_stats", None) or trainer.callback_metrics
+            value = stats.get(metric, trainer.callback_metrics.get(f"{metric}_step"))
             if value is not None:
                 signals[key] = float(value)
         findings = self.rules.update(step, signals)

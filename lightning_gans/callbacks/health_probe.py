@@ -52,10 +52,10 @@ class HealthProbe:
         feature_extractor: optional ``nn.Module`` (or method of one) mapping samples to features.
         saturation_prob: the confidence margin of ``d_saturation``.
 
-    >>> from lightning_gans.gan import GAN
+    >>> from lightning_gans import NetworkOptions, VanillaGAN
     >>> probe = HealthProbe(probe_size=64)
     >>> probe.collect(torch.randn(100, 2))
-    >>> signals = probe.measure(GAN(data_dim=2, latent_dim=4, hidden_dim=16))
+    >>> signals = probe.measure(VanillaGAN(data_dim=2, latent_dim=4, networks=NetworkOptions(hidden_dim=16)))
     >>> sorted(signals)[:3], 0.0 <= signals["d_auc"] <= 1.0
     (['d_auc', 'd_fake_prob', 'd_real_fake_gap'], True)
     """

@@ -7,6 +7,8 @@ in use yet (most relevant first) and :func:`format_message` writes the warning a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from torch import nn
 
 from lightning_gans.callbacks.diagnosis import KINDS, TITLES, VANISHING_GRADIENTS, Finding
@@ -23,7 +25,11 @@ def module_settings(pl_module: nn.Module) -> dict:
     True
     """
     hparams = getattr(pl_module, "hparams", None)
-    get = hparams.get if hasattr(hparams, "get") else (lambda _key: None)
+    items = list(hparams.items()) if hasattr(hparams, "items") else []
+    # The engine groups its options (optimization=..., regularization=..., networks=...): read them flat.
+    flat = {k: v for _, group in items if isinstance(group, Mapping) for k, v in group.items()}
+    flat.update((k, v) for k, v in items if not isinstance(v, Mapping))
+    get = flat.get
     keys = (
         "loss",
         "pack",

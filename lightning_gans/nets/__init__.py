@@ -1,7 +1,7 @@
 """Plain ``nn.Module`` networks and layers; discriminators return logits (higher = more real)."""
 
 from lightning_gans.nets.dcgan import DCGANDiscriminator, DCGANGenerator
-from lightning_gans.nets.factory import build_networks
+from lightning_gans.nets.factory import NetworkOptions, build_networks
 from lightning_gans.nets.layers import MinibatchDiscrimination, MinibatchStdDev, pack_samples, spectral_norm_if
 from lightning_gans.nets.mlp import MLPDiscriminator, MLPGenerator
 from lightning_gans.nets.resnet import ResNetDiscriminator, ResNetGenerator
@@ -13,6 +13,7 @@ __all__ = [
     "MLPGenerator",
     "MinibatchDiscrimination",
     "MinibatchStdDev",
+    "NetworkOptions",
     "ResNetDiscriminator",
     "ResNetGenerator",
     "build_networks",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import nn
 
+from lightning_gans.checks import check_choice, check_int
 from lightning_gans.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightning_gans.nets.mlp import MLPDiscriminator, MLPGenerator
 from lightning_gans.nets.resnet import ResNetDiscriminator, ResNetGenerator
 
 ARCHITECTURES = ("auto", "mlp", "dcgan", "resnet")
+D_NORMS = ("batch", "layer", "instance", "none")
 
 
 def build_networks(
@@ -79,3 +83,59 @@ def build_networks(
         image_size, channels, base_width, d_norm, pack, minibatch_stddev, spectral_norm, num_classes
     )
     return generator, discriminator
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """How the built-in networks are shaped (the engine itself takes ready networks).
+
+    Args:
+        architecture: ``"auto"`` (MLP for vectors, DCGAN for images), ``"mlp"``, ``"dcgan"`` or ``"resnet"``.
+        base_width: width of the conv nets; hidden_dim / num_layers: width and depth of the MLPs.
+        d_norm: normalisation in the DCGAN discriminator (``"batch"``, ``"layer"``, ``"instance"``, ``"none"``).
+        minibatch_stddev / spectral_norm / pack: anti-collapse options of the discriminator (PacGAN: ``pack`` > 1).
+
+    >>> g, d = NetworkOptions(hidden_dim=32, pack=2).build(latent_dim=8, data_dim=2)
+    >>> type(g).__name__, d.pack
+    ('MLPGenerator', 2)
+    """
+
+    architecture: str = "auto"
+    base_width: int = 64
+    hidden_dim: int = 128
+    num_layers: int = 3
+    d_norm: str = "batch"
+    minibatch_stddev: bool = False
+    spectral_norm: bool = False
+    pack: int = 1
+
+    def __post_init__(self) -> None:
+        check_choice("architecture", self.architecture, ARCHITECTURES)
+        check_choice("d_norm", self.d_norm, D_NORMS)
+        for name in ("base_width", "hidden_dim", "num_layers", "pack"):
+            check_int(name, getattr(self, name), minimum=1)
+
+    def build(
+        self,
+        latent_dim: int,
+        data_dim: int | None = None,
+        image_size: int | None = None,
+        channels: int = 1,
+        num_classes: int | None = None,
+    ) -> tuple[nn.Module, nn.Module]:
+        """``(generator, discriminator)`` for vectors of ``data_dim`` or ``channels x image_size x image_size`` images."""
+        return build_networks(
+            self.architecture,
+            latent_dim,
+            data_dim,
+            image_size,
+            channels,
+            num_classes,
+            self.base_width,
+            self.hidden_dim,
+            self.num_layers,
+            self.d_norm,
+            self.pack,
+            self.minibatch_stddev,
+            self.spectral_norm,
+        )

@@ -13,12 +13,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from lightning_gans import WGANGP, ConditionalGAN, NetworkOptions, Optimization
 from lightning_gans.callbacks.diagnosis import GANHealthWarning
 from lightning_gans.callbacks.health import GANHealthMonitor
 from lightning_gans.data.toy import ToyDataModule
 from lightning_gans.gan import GAN
 from lightning_gans.nets.mlp import MLPDiscriminator
-from lightning_gans.variants import WGANGP, ConditionalGAN
 
 RING = torch.stack([torch.cos(torch.arange(8) * math.pi / 4), torch.sin(torch.arange(8) * math.pi / 4)], 1)  # (8, 2)
 
@@ -309,8 +309,7 @@ def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
         generator=ConstantGenerator(),
         discriminator=MLPDiscriminator(2, hidden_dim=16, num_layers=2, pack=2),
         latent_dim=2,
-        pack=2,
-        lr_d=1e-4,
+        optimization=Optimization(lr_d=1e-4),
         noise_seed=0,
     )
     monitor = fast_monitor()
@@ -325,7 +324,9 @@ def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
 
 
 def test_engine_wgangp_counts_generator_steps_and_measures_both_networks():
-    model = WGANGP(data_dim=2, hidden_dim=16, num_layers=2, noise_seed=0)  # n_critic = 5: 6 optimizer steps per G step
+    model = WGANGP(
+        data_dim=2, networks=NetworkOptions(d_norm="layer", hidden_dim=16, num_layers=2), noise_seed=0
+    )  # n_critic = 5: 6 optimizer steps per G step
     monitor = fast_monitor(warmup_steps=100)
     trainer = fit(model, monitor, generator_steps=15, data=ToyDataModule("ring", batch_size=64), n_critic=5)
     assert monitor.generator_steps == model.generator_steps == 15
@@ -338,7 +339,9 @@ def test_engine_wgangp_counts_generator_steps_and_measures_both_networks():
 def test_engine_conditional_model_is_probed_with_labels():
     x = ring_data(256)
     labels = torch.atan2(x[:, 1], x[:, 0]).div(math.pi / 4).round().remainder(8).long()  # the mode of each point
-    model = ConditionalGAN(data_dim=2, num_classes=8, latent_dim=4, hidden_dim=16, num_layers=2, noise_seed=0)
+    model = ConditionalGAN(
+        data_dim=2, num_classes=8, latent_dim=4, networks=NetworkOptions(hidden_dim=16, num_layers=2), noise_seed=0
+    )
     monitor = fast_monitor(warmup_steps=100)
     trainer = fit(model, monitor, generator_steps=10, data=DataLoader(TensorDataset(x, labels), batch_size=64))
     assert torch.equal(monitor.probe.real_labels, labels[: len(monitor.probe.real_labels)])

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from lightning_gans import NetworkOptions, VanillaGAN
 from lightning_gans.callbacks.health_probe import HealthProbe
 from lightning_gans.gan import GAN
 from lightning_gans.nets.mlp import MLPDiscriminator
@@ -40,7 +41,7 @@ def test_an_unreadable_batch_warns_once_and_turns_the_real_probe_off():
         probe.collect({"x": torch.randn(4, 2)})
     probe.collect(torch.randn(4, 2))  # probes stay off after the warning
     assert probe.real is None
-    assert probe.measure(GAN(data_dim=2, latent_dim=2, hidden_dim=8)) == {}
+    assert probe.measure(VanillaGAN(data_dim=2, latent_dim=2, networks=NetworkOptions(hidden_dim=8))) == {}
 
 
 def test_a_collapsed_generator_has_zero_diversity_and_a_packed_discriminator_is_probed_in_groups():

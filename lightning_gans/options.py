@@ -1,0 +1,137 @@
+"""The engine's training options, in two small groups whose defaults every signature shows in full.
+
+:class:`Optimization` says how the two networks are updated, :class:`Regularization` what is added to the
+discriminator's task. Both are frozen dataclasses: a variant puts an instance with its paper's values in its own
+signature, so ``help(WGANGP)``, an IDE and ``lightning-gans fit --print_config`` show what will be trained.
+``dataclasses.replace`` changes one field and keeps the rest::
+
+    >>> from dataclasses import replace
+    >>> opt = replace(Optimization(), lr_d=4e-4)
+    >>> opt.lr_g, opt.lr_d, opt.n_critic
+    (0.0002, 0.0004, 1)
+    >>> Optimization(n_critic=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_critic must be an int >= 1, got 0
+
+Checkpoints store each group as a plain mapping of its fields (``torch.load(weights_only=True)`` then works);
+:func:`as_options` turns such a mapping back into the group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, TypeVar
+
+from lightning_gans.augment import DiffAugment
+from lightning_gans.checks import check_choice, check_int, check_number, check_positive_number
+from lightning_gans.nets.factory import NetworkOptions
+
+OPTIMIZERS = ("adam", "rmsprop")
+LR_DECAYS = (None, "linear", "cosine")
+
+
+@dataclass(frozen=True)
+class Optimization:
+    """How G and D are updated.
+
+    Args:
+        optimizer: ``"adam"`` or ``"rmsprop"`` (the original WGAN's choice; ``betas`` are then unused).
+        lr_g / lr_d: learning rates of G and D (different values: TTUR, Heusel et al. 2017).
+        betas_g / betas_d: Adam's ``(β1, β2)`` for each network.
+        n_critic: D updates per G update, each on its own real batch.
+        grad_clip_norm: clip each network's total gradient norm (after AMP unscaling); ``None`` = off.
+        lr_decay: ``"linear"`` or ``"cosine"`` decay of both learning rates to 0 over ``lr_decay_steps`` G steps.
+    """
+
+    optimizer: str = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas_g: tuple[float, float] = (0.5, 0.999)
+    betas_d: tuple[float, float] = (0.5, 0.999)
+    n_critic: int = 1
+    grad_clip_norm: float | None = None
+    lr_decay: str | None = None
+    lr_decay_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_positive_number("lr_g", self.lr_g)
+        check_positive_number("lr_d", self.lr_d)
+        for name in ("betas_g", "betas_d"):
+            betas = tuple(getattr(self, name))
+            if len(betas) != 2:
+                raise ValueError(f"{name} must be two numbers in [0, 1), got {betas!r}")
+            for beta in betas:
+                check_number(name, beta, low=0.0, high=1.0, high_inclusive=False)
+            object.__setattr__(self, name, betas)  # a YAML list becomes the tuple the signature shows
+        check_int("n_critic", self.n_critic, minimum=1)
+        if self.grad_clip_norm is not None:
+            check_positive_number("grad_clip_norm", self.grad_clip_norm)
+        check_choice("lr_decay", self.lr_decay, LR_DECAYS)
+        if self.lr_decay is not None:
+            check_int(f"lr_decay_steps (generator steps of lr_decay={self.lr_decay!r})", self.lr_decay_steps, minimum=1)
+
+
+@dataclass(frozen=True)
+class Regularization:
+    """What is added to the discriminator's task to keep the game trainable.
+
+    Args:
+        gp_weight: λ of the WGAN-GP gradient penalty (Gulrajani et al. 2017); 0 = off.
+        r1_weight / r1_interval: γ of the R1 penalty (Mescheder et al. 2018), applied every ``r1_interval`` D steps
+            (lazy regularization, StyleGAN2); 0 = off.
+        weight_clip: clip D's weights to ``[-c, c]`` after each step (original WGAN); ``None`` = off.
+        label_smoothing: one-sided: real targets become ``1 - label_smoothing`` (classifier losses only).
+        instance_noise / instance_noise_steps: Gaussian noise std on D's inputs, annealed to 0 over that many G
+            steps (0 steps = constant).
+        augment: DiffAugment policy for real and fake D inputs, e.g. ``"color,translation,cutout"``; ``None`` = off.
+    """
+
+    gp_weight: float = 0.0
+    r1_weight: float = 0.0
+    r1_interval: int = 1
+    weight_clip: float | None = None
+    label_smoothing: float = 0.0
+    instance_noise: float = 0.0
+    instance_noise_steps: int = 0
+    augment: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("gp_weight", "r1_weight", "instance_noise"):
+            check_number(name, getattr(self, name), low=0.0)
+        check_int("r1_interval", self.r1_interval, minimum=1)
+        check_int("instance_noise_steps", self.instance_noise_steps, minimum=0)
+        if self.weight_clip is not None:
+            check_positive_number("weight_clip", self.weight_clip)
+        check_number("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_inclusive=False)
+        if self.augment is not None:
+            DiffAugment(self.augment)  # raises on an unknown policy
+
+
+Options = TypeVar("Options")
+
+
+def as_options(kind: type[Options], value: Options | Mapping[str, Any]) -> Options:
+    """``value`` itself if it is a ``kind``, or a ``kind`` built from a mapping of its fields (as checkpoints store it).
+
+    >>> as_options(Regularization, {"gp_weight": 10.0}).gp_weight
+    10.0
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - {f.name for f in fields(kind)})
+        if unknown:
+            raise ValueError(
+                f"{kind.__name__} has no field(s) {unknown}; its fields are {[f.name for f in fields(kind)]}"
+            )
+        return kind(**value)
+    raise TypeError(f"expected a {kind.__name__} (or a mapping of its fields), got {type(value).__name__}")
+
+
+def options_as_dict(hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """The option groups among ``hparams`` as plain mappings of their fields (as checkpoints and YAML hold them)."""
+    groups = (Optimization, Regularization, NetworkOptions)
+    return {key: asdict(value) for key, value in hparams.items() if isinstance(value, groups)}
