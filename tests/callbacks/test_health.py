@@ -212,6 +212,36 @@ def test_stop_on_diagnosis_stops_training_and_state_round_trips():
     assert restored.generator_steps == 20
 
 
+def test_loss_keys_that_never_appear_are_reported_once_and_configured_keys_are_read():
+    module = ToyGAN(
+        ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), loss_keys=("d", "g")
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(module, fast_monitor())
+    missing = [str(w.message) for w in caught if "in trainer.callback_metrics by generator step" in str(w.message)]
+    assert len(missing) == 1  # once, although every check after warm-up lacks them
+    assert "no 'loss/d' / 'loss/g' in trainer.callback_metrics by generator step 15" in missing[0]
+    assert "Logged metrics: ['d', 'g']" in missing[0] and "d_loss_key=" in missing[0]
+    module = ToyGAN(
+        ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), loss_keys=("d", "g")
+    )
+    monitor = fast_monitor(d_loss_key="d", g_loss_key="g")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(module, monitor)
+    assert not any("trainer.callback_metrics by generator step" in str(w.message) for w in caught)
+    assert {"loss_d", "loss_g"} <= set(monitor.diagnoses[0].evidence)
+
+
+def test_steps_are_generator_optimizer_steps_for_a_foreign_module():
+    module = ToyGAN(RingSampler(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), latent_dim=3)
+    monitor = fast_monitor(warmup_steps=100)
+    trainer = fit(module, monitor, generator_steps=12)
+    # trainer.global_step counts G and D steps (2 per batch); the monitor's schedule counts the generator's.
+    assert trainer.global_step == 24 and monitor.generator_steps == 12
+
+
 class Extractor(nn.Module):
     """A feature network used through a method, as with ``MNISTClassifier.features``."""
 
@@ -317,7 +347,7 @@ def test_invalid_thresholds_are_rejected_by_name(kwargs, message):
 
 
 def test_thresholds_must_be_a_thresholds_object():
-    with pytest.raises(TypeError, match="thresholds must be a HealthThresholds or None, got dict"):
+    with pytest.raises(TypeError, match="thresholds must be a HealthThresholds, got dict"):
         GANHealthMonitor(thresholds={"patience": 2})
 
 
@@ -367,3 +397,5 @@ def test_engine_conditional_model_is_probed_with_labels():
     trainer = fit(model, monitor, generator_steps=10, data=DataLoader(TensorDataset(x, labels), batch_size=64))
     assert torch.equal(monitor.probe.real_labels, labels[: len(monitor.probe.real_labels)])
     assert {"health/d_auc", "health/d_real_prob", "health/diversity_ratio"} <= set(trainer.callback_metrics)
+    assert float(trainer.callback_metrics["health/classes_measured"]) == 8  # within-class diversity, per mode
+    assert float(trainer.callback_metrics["health/within_class_diversity_ratio"]) > 0

@@ -54,6 +54,15 @@ def test_sudden_drop_of_diversity_or_classes_is_collapse_even_above_the_absolute
     assert feed(rules(), few_classes) == [("mode_collapse", 200)]
 
 
+def test_within_class_diversity_below_its_threshold_is_collapse_within_classes_and_nothing_else():
+    one_per_class = {"within_class_diversity_ratio": 0.05, "within_class_diversity_min": 0.01, "classes_measured": 10}
+    r = rules()
+    assert feed(r, [one_per_class | {"diversity_ratio": 0.95}] * 3) == [("mode_collapse_within_classes", 200)]
+    assert r.diagnosed == {"mode_collapse_within_classes"}  # across classes the fakes were as varied as the data
+    # Two images per class (0.43-0.66 on real digits) or a healthy model (~1) stay below the radar.
+    assert feed(rules(), [{"within_class_diversity_ratio": v} for v in (0.9, 0.45, 1.1, 0.5)]) == []
+
+
 def test_patience_and_a_single_diagnosis_per_kind():
     r = rules()
     collapsed = {"diversity_ratio": 0.01}

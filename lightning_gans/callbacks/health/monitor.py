@@ -25,6 +25,8 @@ from lightning_gans.callbacks.health.thresholds import HealthThresholds
 from lightning_gans.checks import check_int
 from lightning_gans.sampling import supports_sampling
 
+DEFAULT_THRESHOLDS = HealthThresholds()  # frozen, so one shared default instance is safe
+
 
 class GANHealthMonitor(Callback):
     """Watch a GAN for **mode collapse** (also within classes) and **vanishing gradients**; log the signals, warn
@@ -68,7 +70,7 @@ class GANHealthMonitor(Callback):
             discriminator that wins easily (healthy 2-D runs showed diversity ratios of 0.1-0.5 before step 500),
             hence the default 500.
         thresholds: the rules' thresholds, :class:`~lightning_gans.callbacks.health.thresholds.HealthThresholds`
-            (its docstring gives the measurement behind each default); ``None`` for the defaults.
+            (its docstring gives the measurement behind each default).
         probe_size: real and fake samples per probe (>= 2).
         seed: seed of the fixed noise of the fake probe.
         classifier: optional ``nn.Module`` (or method of one) mapping samples to class logits ``(N, K)``.
@@ -93,7 +95,7 @@ class GANHealthMonitor(Callback):
         self,
         check_every_n_steps: int = 100,
         warmup_steps: int = 500,
-        thresholds: HealthThresholds | None = None,
+        thresholds: HealthThresholds = DEFAULT_THRESHOLDS,
         probe_size: int = 256,
         seed: int = 0,
         classifier: nn.Module | Callable[[Tensor], Tensor] | None = None,
@@ -108,10 +110,8 @@ class GANHealthMonitor(Callback):
         self.check_every_n_steps = check_int("check_every_n_steps", check_every_n_steps, minimum=1)
         self.warmup_steps = check_int("warmup_steps", warmup_steps, minimum=0)
         self.grad_window = check_int("grad_window", grad_window, minimum=1, maximum=check_every_n_steps)
-        if thresholds is None:
-            thresholds = HealthThresholds()
         if not isinstance(thresholds, HealthThresholds):
-            raise TypeError(f"thresholds must be a HealthThresholds or None, got {type(thresholds).__name__}")
+            raise TypeError(f"thresholds must be a HealthThresholds, got {type(thresholds).__name__}")
         for name, flag in (("stop_on_diagnosis", stop_on_diagnosis), ("log_layer_norms", log_layer_norms)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
