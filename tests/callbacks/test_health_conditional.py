@@ -143,3 +143,15 @@ def test_a_healthy_conditional_generator_raises_nothing():
     assert 0.8 < float(metrics["health/within_class_diversity_ratio"]) < 1.25
     assert float(metrics["health/within_class_diversity_min"]) > 0.6
     assert float(metrics["health/classes_measured"]) == NUM_CLASSES
+
+
+def test_too_small_a_probe_for_the_classes_is_reported_instead_of_measuring_nothing_silently():
+    from lightning_gans.callbacks.health.probe import HealthProbe
+
+    module = ForeignConditionalGAN(ClassSampler())
+    probe = HealthProbe(probe_size=10)  # one fake per class: no class can be measured
+    loader = digits_like_loader()
+    probe.collect(next(iter(loader)))
+    with pytest.warns(UserWarning, match=r"no class has 2 real and 2 fake probe samples \(probe_size=10"):
+        signals = probe.measure(module)
+    assert "within_class_diversity_ratio" not in signals and "d_auc" in signals

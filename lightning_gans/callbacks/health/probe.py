@@ -148,7 +148,14 @@ class HealthProbe:
                 out["real_class_entropy"] = histogram_entropy(self._real_stats["class_counts"])
                 out["modes_seen"] = modes_seen(fake_stats["class_counts"]).float()
             if "class_std" in fake_stats:
-                out |= _within_class_ratios(fake_stats["class_std"], self._real_stats["class_std"])
+                within = _within_class_ratios(fake_stats["class_std"], self._real_stats["class_std"])
+                if not within:
+                    self._warn_once(
+                        "within",
+                        f"GANHealthMonitor: no class has 2 real and 2 fake probe samples (probe_size={self.probe_size},"
+                        f" num_classes={num_classes}): within-class diversity is off; raise probe_size",
+                    )
+                out |= within
             out |= self._discriminator_signals(pl_module, real, fake, fake_labels, pack)
         values = torch.stack([v.float().to(device) for v in out.values()]).tolist() if out else []  # one sync
         return dict(zip(out, values))
