@@ -375,6 +375,7 @@ def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
     assert monitor.generator_steps == model.generator_steps == 40
     evidence, remedies = monitor.diagnoses[0].evidence, monitor.diagnoses[0].remedies
     assert {"loss_d", "loss_g", "g_grad_norm", "d_grad_norm", "d_auc"} <= set(evidence)  # engine's loss/d, loss/g read
+    assert not any("callback_metrics by generator step" in str(w.message) for w in caught)  # keys found: no warning
     assert not any("pack=" in r for r in remedies)  # the model already packs: not offered again
 
 
