@@ -130,7 +130,9 @@ def run_case(
     ``monitor_options`` override the case's monitor settings (tests use a tiny budget). With ``sample_dir``, the
     final samples are saved there as ``health_samples_<name>_<seed>.pt`` (the figure is drawn from them).
 
-    >>> quick = dict(check_every_n_steps=2, warmup_steps=0, patience=1, grad_window=1, probe_size=32)
+    >>> from lightning_gans.callbacks import HealthThresholds
+    >>> quick = dict(check_every_n_steps=2, warmup_steps=0, thresholds=HealthThresholds(patience=1), grad_window=1,
+    ...              probe_size=32)
     >>> row = run_case("grid_minimax", seed=0, steps=2, monitor_options=quick)
     >>> row["diagnosis"], row["diagnosis_step"]
     ('mode_collapse', 2)

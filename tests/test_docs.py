@@ -54,7 +54,7 @@ def test_every_shipped_recipe_is_described():
 def test_the_guide_states_every_health_threshold_and_its_default():
     from dataclasses import fields
 
-    from lightning_gans.callbacks.diagnosis import HealthThresholds
+    from lightning_gans.callbacks import HealthThresholds
 
     rows = [line for line in (DOCS / "guide.md").read_text(encoding="utf-8").splitlines() if line.startswith("|")]
     for field in fields(HealthThresholds):

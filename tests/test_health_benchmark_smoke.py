@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # `benchmarks` is a folder of scripts at the repo
 
 from benchmarks.health import CASES, plan, run_case  # noqa: E402
 from benchmarks.health_report import markdown_report, save_figure  # noqa: E402
+from lightning_gans.callbacks import HealthThresholds  # noqa: E402
 
 ROW_KEYS = {
     "case",
@@ -45,7 +46,8 @@ ROW_KEYS = {
 def test_tiny_grid_run_returns_a_complete_row_and_renders(tmp_path: Path) -> None:
     # A monitor that checks every 4 steps with no warm-up and patience 1 diagnoses the minimax GAN at once: it starts
     # on one mode (the fixed-noise fakes are ~50x closer together than the data).
-    monitor = dict(check_every_n_steps=4, warmup_steps=0, patience=1, grad_window=1, probe_size=64)
+    patience = HealthThresholds(patience=1)
+    monitor = dict(check_every_n_steps=4, warmup_steps=0, thresholds=patience, grad_window=1, probe_size=64)
     row = run_case("grid_minimax", seed=0, steps=8, monitor_options=monitor, sample_dir=tmp_path)
     assert set(row) == ROW_KEYS
     assert row["generator_steps"] == 8 and [t["step"] for t in row["trace"]] == [4, 8]

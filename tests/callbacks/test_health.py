@@ -14,8 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans import WGANGP, ConditionalGAN, NetworkOptions, Optimization
-from lightning_gans.callbacks.diagnosis import GANHealthWarning
-from lightning_gans.callbacks.health import GANHealthMonitor
+from lightning_gans.callbacks import GANHealthMonitor, GANHealthWarning, HealthThresholds
 from lightning_gans.data.toy import ToyDataModule
 from lightning_gans.gan import GAN
 from lightning_gans.nets.mlp import MLPDiscriminator
@@ -40,6 +39,7 @@ class ToyGAN(pl.LightningModule):
         loss: str = "non_saturating",
         lr_g: float = 1e-3,
         lr_d: float = 1e-3,
+        loss_keys: tuple[str, str] = ("loss/d", "loss/g"),
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["generator", "discriminator"])
@@ -61,7 +61,7 @@ class ToyGAN(pl.LightningModule):
         opt_g.zero_grad()
         self.manual_backward(g_loss)
         opt_g.step()
-        self.log_dict({"loss/d": d_loss, "loss/g": g_loss})
+        self.log_dict(dict(zip(self.hparams.loss_keys, (d_loss, g_loss))))
 
     def configure_optimizers(self):
         trainable_g = [p for p in self.generator.parameters() if p.requires_grad]
@@ -120,8 +120,8 @@ def fit(
 
 
 def fast_monitor(**overrides) -> GANHealthMonitor:
-    settings = dict(check_every_n_steps=5, warmup_steps=10, patience=2, probe_size=64, grad_window=2)
-    return GANHealthMonitor(**(settings | overrides))
+    settings = dict(check_every_n_steps=5, warmup_steps=10, thresholds=HealthThresholds(patience=2), probe_size=64)
+    return GANHealthMonitor(**(settings | dict(grad_window=2) | overrides))
 
 
 def health_warnings(caught) -> list[str]:
@@ -142,7 +142,11 @@ def test_collapsed_generator_is_diagnosed_as_mode_collapse():
     assert diagnosis.evidence["diversity_ratio"] == pytest.approx(0.0, abs=1e-6)
     assert diagnosis.evidence["modes_seen"] == 1 and diagnosis.evidence["class_entropy"] == 0.0
     assert diagnosis.evidence["real_class_entropy"] == pytest.approx(math.log(8), abs=0.1)
-    assert any("pack=2..4" in r for r in diagnosis.remedies)
+    # ToyGAN is not our GAN: the remedies name the technique and where it lives, not a GAN argument.
+    assert any(
+        r.startswith("PacGAN packing") and "lightning_gans.nets.layers.pack_samples" in r for r in diagnosis.remedies
+    )
+    assert not any("pack=" in r for r in diagnosis.remedies)
     (message,) = health_warnings(caught)  # one warning, however long the collapse lasts
     assert "mode collapse" in message and "generator step 20" in message and "diversity ratio 0" in message
     metrics = trainer.callback_metrics
@@ -170,9 +174,12 @@ def test_saturated_discriminator_with_minimax_loss_is_diagnosed_as_vanishing_gra
     assert evidence["g_grad_norm"] < 1e-6 and abs(evidence["loss_d"]) < 0.1 and evidence["d_auc"] == 1.0
     (message,) = health_warnings(caught)
     assert "vanishing gradients" in message and "saturated" in message
-    # Tailored: the module's loss is named first, with the option that fixes it.
-    assert monitor.diagnoses[0].remedies[0].startswith("you train with loss='minimax'")
-    assert "loss='non_saturating'" in message and "gp_weight=10" in message and "r1_weight" in message
+    # Worded for a module that is not ours: the techniques and where they live in lightning_gans.
+    assert "non-saturating loss" in monitor.diagnoses[0].remedies[0]
+    assert (
+        "lightning_gans.losses.non_saturating_g_loss" in message and "lightning_gans.regularizers.r1_penalty" in message
+    )
+    assert "loss='non_saturating'" not in message and "gp_weight=10" not in message and "r1_weight" not in message
 
 
 def test_healthy_run_raises_nothing():
@@ -203,6 +210,36 @@ def test_stop_on_diagnosis_stops_training_and_state_round_trips():
     restored.load_state_dict(monitor.state_dict())
     assert [d.kind for d in restored.diagnoses] == ["mode_collapse"] and restored.rules.diagnosed == {"mode_collapse"}
     assert restored.generator_steps == 20
+
+
+def test_loss_keys_that_never_appear_are_reported_once_and_configured_keys_are_read():
+    module = ToyGAN(
+        ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), loss_keys=("d", "g")
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(module, fast_monitor())
+    missing = [str(w.message) for w in caught if "in trainer.callback_metrics by generator step" in str(w.message)]
+    assert len(missing) == 1  # once, although every check after warm-up lacks them
+    assert "no 'loss/d' / 'loss/g' in trainer.callback_metrics by generator step 15" in missing[0]
+    assert "Logged metrics: ['d', 'g']" in missing[0] and "d_loss_key=" in missing[0]
+    module = ToyGAN(
+        ConstantGenerator(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), loss_keys=("d", "g")
+    )
+    monitor = fast_monitor(d_loss_key="d", g_loss_key="g")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(module, monitor)
+    assert not any("trainer.callback_metrics by generator step" in str(w.message) for w in caught)
+    assert {"loss_d", "loss_g"} <= set(monitor.diagnoses[0].evidence)
+
+
+def test_steps_are_generator_optimizer_steps_for_a_foreign_module():
+    module = ToyGAN(RingSampler(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), latent_dim=3)
+    monitor = fast_monitor(warmup_steps=100)
+    trainer = fit(module, monitor, generator_steps=12)
+    # trainer.global_step counts G and D steps (2 per batch); the monitor's schedule counts the generator's.
+    assert trainer.global_step == 24 and monitor.generator_steps == 12
 
 
 class Extractor(nn.Module):
@@ -285,16 +322,33 @@ def test_monitor_rejects_a_module_without_the_protocol():
     ("kwargs", "message"),
     [
         ({"check_every_n_steps": 0}, "check_every_n_steps must be an int >= 1, got 0"),
-        ({"patience": 0}, "patience must be an int >= 1, got 0"),
-        ({"grad_window": 8, "check_every_n_steps": 4}, "grad_window must be <= check_every_n_steps"),
-        ({"diversity_threshold": 1.2}, r"diversity_threshold must be a number in \(0, 1\), got 1.2"),
-        ({"saturation_prob": 0.7}, r"saturation_prob must be a number in \(0, 0.5\), got 0.7"),
-        ({"d_loss_eps": -1.0}, "d_loss_eps must be a number in > 0, got -1.0"),
+        ({"warmup_steps": -1}, "warmup_steps must be an int >= 0, got -1"),
+        ({"grad_window": 8, "check_every_n_steps": 4}, r"grad_window must be an int in \[1, 4\], got 8"),
     ],
 )
 def test_invalid_settings_are_rejected_by_name(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GANHealthMonitor(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"patience": 0}, "patience must be an int >= 1, got 0"),
+        ({"diversity_threshold": 1.2}, r"diversity_threshold must be a number in \(0.0, 1.0\), got 1.2"),
+        ({"within_class_diversity_threshold": 0.0}, r"within_class_diversity_threshold must be a number in \(0.0,"),
+        ({"saturation_prob": 0.7}, r"saturation_prob must be a number in \(0.0, 0.5\), got 0.7"),
+        ({"d_loss_eps": -1.0}, "d_loss_eps must be a finite number > 0.0, got -1.0"),
+    ],
+)
+def test_invalid_thresholds_are_rejected_by_name(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        HealthThresholds(**kwargs)
+
+
+def test_thresholds_must_be_a_thresholds_object():
+    with pytest.raises(TypeError, match="thresholds must be a HealthThresholds, got dict"):
+        GANHealthMonitor(thresholds={"patience": 2})
 
 
 def test_invalid_classifier_type_is_rejected():
@@ -320,6 +374,7 @@ def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
     assert monitor.generator_steps == model.generator_steps == 40
     evidence, remedies = monitor.diagnoses[0].evidence, monitor.diagnoses[0].remedies
     assert {"loss_d", "loss_g", "g_grad_norm", "d_grad_norm", "d_auc"} <= set(evidence)  # engine's loss/d, loss/g read
+    assert not any("callback_metrics by generator step" in str(w.message) for w in caught)  # keys found: no warning
     assert not any("pack=" in r for r in remedies)  # the model already packs: not offered again
 
 
@@ -346,3 +401,5 @@ def test_engine_conditional_model_is_probed_with_labels():
     trainer = fit(model, monitor, generator_steps=10, data=DataLoader(TensorDataset(x, labels), batch_size=64))
     assert torch.equal(monitor.probe.real_labels, labels[: len(monitor.probe.real_labels)])
     assert {"health/d_auc", "health/d_real_prob", "health/diversity_ratio"} <= set(trainer.callback_metrics)
+    assert float(trainer.callback_metrics["health/classes_measured"]) == 8  # within-class diversity, per mode
+    assert float(trainer.callback_metrics["health/within_class_diversity_ratio"]) > 0

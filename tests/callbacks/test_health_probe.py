@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from lightning_gans import NetworkOptions, VanillaGAN
-from lightning_gans.callbacks.health_probe import HealthProbe
+from lightning_gans.callbacks.health.probe import HealthProbe
 from lightning_gans.gan import GAN
 from lightning_gans.nets.mlp import MLPDiscriminator
 
@@ -57,7 +57,7 @@ def test_a_collapsed_generator_has_zero_diversity_and_a_packed_discriminator_is_
 def test_probe_arguments_are_checked_by_name():
     with pytest.raises(ValueError, match="probe_size must be an int >= 2, got 1"):
         HealthProbe(probe_size=1)
-    with pytest.raises(TypeError, match="seed must be an int, got str"):
+    with pytest.raises(TypeError, match=r"seed must be an int, got .0. \(str\)"):
         HealthProbe(seed="0")
     with pytest.raises(TypeError, match="classifier must be an nn.Module"):
         HealthProbe(classifier=3)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import re
+
 import lightning.pytorch as pl
 import pytest
 from torch import nn
 
-from lightning_gans.callbacks.diagnosis import Finding
-from lightning_gans.callbacks.remedies import format_message, module_settings, remedies_for
+from lightning_gans import NetworkOptions, Optimization, VanillaGAN
+from lightning_gans.callbacks.health.diagnosis import KINDS, Diagnosis, format_message
+from lightning_gans.callbacks.health.remedies import module_settings, remedies_for
 from lightning_gans.nets.mlp import MLPDiscriminator
 
 
@@ -41,19 +45,51 @@ def test_remedies_are_tailored_to_the_module_settings():
         remedies_for("overfitting", {})
 
 
-def test_module_settings_reads_hyperparameters_and_discriminator_options():
-    discriminator = MLPDiscriminator(2, pack=2, spectral_norm=True, minibatch_stddev=True)
-    module = HparamsModule(discriminator, loss="minimax", lr_d=1e-3)
-    settings = module_settings(module)
-    assert settings["loss"] == "minimax" and settings["pack"] == 2 and settings["lr_d"] == 1e-3
+def test_module_settings_reads_our_gans_hyperparameters_and_any_discriminators_options():
+    ours = VanillaGAN(
+        data_dim=2,
+        loss="minimax",
+        optimization=Optimization(lr_d=1e-3),
+        networks=NetworkOptions(pack=2, spectral_norm=True, minibatch_stddev=True),
+    )
+    settings = module_settings(ours)
+    assert settings["ours"] and settings["loss"] == "minimax" and settings["pack"] == 2 and settings["lr_d"] == 1e-3
     assert settings["spectral_norm"] and settings["minibatch_layer"]
+    # A foreign module's hyperparameters of the same names may mean something else: only its networks are read.
+    foreign = module_settings(HparamsModule(MLPDiscriminator(2, pack=2, spectral_norm=True), loss="minimax"))
+    assert not foreign["ours"] and foreign["loss"] is None and foreign["lr_d"] is None
+    assert foreign["pack"] == 2 and foreign["spectral_norm"] and not foreign["minibatch_layer"]
     plain = module_settings(HparamsModule(MLPDiscriminator(2)))
     assert not plain["spectral_norm"] and not plain["minibatch_layer"] and plain["pack"] == 1
 
 
+ARGUMENT = re.compile(
+    r"\b(pack|augment|ema_decay|r1_weight|gp_weight|spectral_norm|instance_noise|label_smoothing|lr_d)="
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("images", [False, True])
+def test_remedies_for_a_foreign_module_name_techniques_and_where_they_live_not_our_arguments(kind, images):
+    ours = remedies_for(kind, {"ours": True}, images=images)
+    foreign = remedies_for(kind, {"ours": False}, images=images)
+    assert any(ARGUMENT.search(r) for r in ours)  # our GAN: the arguments to set
+    assert foreign and not any(ARGUMENT.search(r) for r in foreign), foreign
+    assert all("lightning_gans." in r or "torch." in r for r in foreign if "BatchNorm" not in r)
+    # Every place named exists (a renamed function would otherwise send users nowhere).
+    for path in {p.rstrip(".,:;)") for r in foreign for p in re.findall(r"(?:lightning_gans|torch)\.[\w.]+", r)}:
+        module_name, _, attribute = path.rpartition(".")
+        try:
+            target = importlib.import_module(path)
+        except ModuleNotFoundError:
+            target = getattr(importlib.import_module(module_name), attribute, None)
+        assert target is not None, f"{path} named in a remedy does not exist"
+
+
 def test_format_message_names_the_failure_the_evidence_and_numbered_remedies():
-    finding = Finding("vanishing_gradients", 1200, 900, {}, ["the discriminator is saturated"])
-    lines = format_message(finding, ["switch to loss='non_saturating'", "add R1"], global_step=2400).splitlines()
+    remedies = ["switch to loss='non_saturating'", "add R1"]
+    diagnosis = Diagnosis("vanishing_gradients", 1200, 900, {}, ["the discriminator is saturated"], remedies)
+    lines = format_message(diagnosis, global_step=2400).splitlines()
     assert lines[0] == (
         "GANHealthMonitor: vanishing gradients (the discriminator wins, the generator learns nothing) "
         "at generator step 1200 (global step 2400)."

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from lightning_gans.callbacks.diagnosis import HealthRules, HealthThresholds
+from lightning_gans.callbacks.health.rules import HealthRules
+from lightning_gans.callbacks.health.thresholds import HealthThresholds
 
 
 def rules(**overrides) -> HealthRules:
-    return HealthRules(HealthThresholds(**(dict(warmup_steps=0, patience=2, reference_checks=2) | overrides)))
+    return HealthRules(HealthThresholds(**(dict(patience=2, reference_checks=2) | overrides)))
 
 
 def feed(r: HealthRules, sequence: list[dict]) -> list[tuple[str, int]]:
@@ -39,7 +40,7 @@ def test_saturation_needs_a_sigmoid_loss_and_a_winning_discriminator():
     # A wide logit gap counts only while the fakes are rejected (what scales the minimax gradient), losses unknown.
     assert feed(rules(), [{"d_real_prob": 0.9, "d_fake_prob": 0.01, "d_real_fake_gap": 12.0}] * 2) != []
     assert feed(rules(), [{"d_real_prob": 0.9, "d_fake_prob": 0.3, "d_real_fake_gap": 12.0}] * 3) == []
-    critic = HealthRules(HealthThresholds(warmup_steps=0, patience=2), saturation_route=False)  # e.g. Wasserstein
+    critic = HealthRules(HealthThresholds(patience=2), saturation_route=False)  # e.g. Wasserstein
     assert feed(critic, [saturated] * 3) == []
 
 
@@ -53,12 +54,21 @@ def test_sudden_drop_of_diversity_or_classes_is_collapse_even_above_the_absolute
     assert feed(rules(), few_classes) == [("mode_collapse", 200)]
 
 
-def test_warmup_patience_and_a_single_diagnosis_per_kind():
-    r = rules(warmup_steps=200)
+def test_within_class_diversity_below_its_threshold_is_collapse_within_classes_and_nothing_else():
+    one_per_class = {"within_class_diversity_ratio": 0.05, "within_class_diversity_min": 0.01, "classes_measured": 10}
+    r = rules()
+    assert feed(r, [one_per_class | {"diversity_ratio": 0.95}] * 3) == [("mode_collapse_within_classes", 200)]
+    assert r.diagnosed == {"mode_collapse_within_classes"}  # across classes the fakes were as varied as the data
+    # Two images per class (0.43-0.66 on real digits) or a healthy model (~1) stay below the radar.
+    assert feed(rules(), [{"within_class_diversity_ratio": v} for v in (0.9, 0.45, 1.1, 0.5)]) == []
+
+
+def test_patience_and_a_single_diagnosis_per_kind():
+    r = rules()
     collapsed = {"diversity_ratio": 0.01}
-    # Steps 100, 200 are warm-up; 300 starts the streak; 400 breaks it; 500, 600 confirm; 700, 800 stay silent.
-    sequence = [collapsed, collapsed, collapsed, {"diversity_ratio": 0.9}, collapsed, collapsed, collapsed, collapsed]
-    assert feed(r, sequence) == [("mode_collapse", 600)]
-    restored = rules(warmup_steps=200)
+    # 100 starts a streak; 200 breaks it; 300, 400 confirm; 500, 600 stay silent.
+    sequence = [collapsed, {"diversity_ratio": 0.9}, collapsed, collapsed, collapsed, collapsed]
+    assert feed(r, sequence) == [("mode_collapse", 400)]
+    restored = rules()
     restored.load_state_dict(r.state_dict())
     assert restored.diagnosed == {"mode_collapse"} and restored.update(900, collapsed) == []

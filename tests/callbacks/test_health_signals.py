@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from lightning_gans.callbacks.health_signals import (
+from lightning_gans.callbacks.health.signals import (
     GradNormTracker,
     class_histogram,
     histogram_entropy,

@@ -10,54 +10,67 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities.rank_zero import rank_zero_warn
 from torch import Tensor, nn
 
-from lightning_gans.callbacks.diagnosis import (
-    SIGMOID_LOSSES,
+from lightning_gans.callbacks.health import _engine
+from lightning_gans.callbacks.health.diagnosis import (
+    VANISHING_GRADIENTS,
     Diagnosis,
-    Finding,
     GANHealthWarning,
-    HealthRules,
-    HealthThresholds,
+    format_message,
 )
-from lightning_gans.callbacks.health_probe import HealthProbe
-from lightning_gans.callbacks.health_signals import GradNormTracker
-from lightning_gans.callbacks.remedies import format_message, module_settings, remedies_for
+from lightning_gans.callbacks.health.probe import HealthProbe
+from lightning_gans.callbacks.health.remedies import module_settings, remedies_for
+from lightning_gans.callbacks.health.rules import HealthRules
+from lightning_gans.callbacks.health.signals import GradNormTracker
+from lightning_gans.callbacks.health.thresholds import HealthThresholds
+from lightning_gans.checks import check_int
 from lightning_gans.sampling import supports_sampling
+
+DEFAULT_THRESHOLDS = HealthThresholds()  # frozen, so one shared default instance is safe
 
 
 class GANHealthMonitor(Callback):
-    """Watch a GAN for **mode collapse** and **vanishing gradients**; log the signals, warn once with remedies.
+    """Watch a GAN for **mode collapse** (also within classes) and **vanishing gradients**; log the signals, warn
+    once per failure with remedies.
 
     Works with any LightningModule that has ``generator`` and ``discriminator`` modules (the discriminator returns
     logits, higher = more real; ``D(x, labels)`` when the module's ``num_classes`` is set) and can be sampled by
-    :func:`lightning_gans.sampling.sample_from`. Steps are *generator* optimizer steps, counted by this callback.
+    :func:`lightning_gans.sampling.sample_from`. Steps are *generator optimizer steps*, counted by this callback
+    (an optimizer step over the generator's parameters), whatever the module: ``trainer.global_step`` counts every
+    optimizer step (G and D: 2 per batch for a plain GAN, ``n_critic + 1`` for WGAN-GP).
 
     Every ``check_every_n_steps`` generator steps it logs, under ``health/``:
 
     - ``g_grad_norm``, ``d_grad_norm`` and ``*_min_layer`` (the weakest layer): mean L2 gradient norms over the
       last ``grad_window`` generator steps (and the discriminator steps between them), taken after AMP
       unscaling; ``g_grad_ratio``: generator norm / its early reference;
-    - ``d_real_prob``, ``d_fake_prob`` (mean ``sigmoid(D)``), ``d_real_fake_gap`` (mean logit difference) and
+    - ``d_real_prob``, ``d_fake_prob`` (mean ``sigmoid(D)``), ``d_real_fake_gap`` (mean logit difference),
       ``d_saturation`` (fraction of samples judged with confidence ``> 1 - saturation_prob``) and ``d_auc``
       (probability that D scores a real sample above a fake one) on a real probe batch and on ``probe_size``
       fixed-noise fakes;
     - ``diversity_ratio``: mean pairwise distance of the fakes / that of the real probe (1 = as spread as the
       data, 0 = one point); ``feature_diversity_ratio``: the same in ``feature_extractor`` space;
+    - for a conditional module, ``within_class_diversity_ratio`` (and ``within_class_diversity_min``,
+      ``classes_measured``): diversity of fixed-noise fakes within each class relative to real samples of the class;
     - ``class_entropy`` (nats) and ``modes_seen`` of the fakes' predicted classes when a ``classifier`` is given.
 
     The real probe is the first ``probe_size`` samples of the training batches (a tensor, or the first element of
-    a tuple/list, with integer labels as the second); :class:`~lightning_gans.callbacks.health_probe.HealthProbe`
-    (:attr:`probe`) measures without gradients and leaves no trace on the networks. The diagnosis rules and
-    thresholds are those of :class:`~lightning_gans.callbacks.diagnosis.HealthRules`: nothing is diagnosed during
-    ``warmup_steps`` and a failure needs ``patience`` consecutive checks of evidence. Then a single
-    :class:`GANHealthWarning` per failure names it, gives the figures and the remedies (tailored to the module's
-    hyperparameters, see :mod:`~lightning_gans.callbacks.remedies`), a
-    :class:`~lightning_gans.callbacks.diagnosis.Diagnosis` is appended to
-    :attr:`diagnoses`, and with ``stop_on_diagnosis=True`` training stops.
+    a tuple/list, with integer labels as the second); :class:`~lightning_gans.callbacks.health.probe.HealthProbe`
+    (:attr:`probe`) measures without gradients and leaves no trace on the networks. The losses are read from
+    ``trainer.callback_metrics`` under ``d_loss_key`` / ``g_loss_key`` (a warning says so once when they are
+    missing). The rules are those of :class:`~lightning_gans.callbacks.health.rules.HealthRules` with
+    ``thresholds``: nothing is diagnosed during ``warmup_steps`` and a failure needs ``thresholds.patience``
+    consecutive checks of evidence. Then a single :class:`GANHealthWarning` per failure names it, gives the figures
+    and the remedies (tailored to the module, see :mod:`~lightning_gans.callbacks.health.remedies`), a
+    :class:`~lightning_gans.callbacks.health.diagnosis.Diagnosis` is appended to :attr:`diagnoses`, and with
+    ``stop_on_diagnosis=True`` training stops.
 
     Args:
         check_every_n_steps: generator steps between checks.
-        warmup_steps: generator steps during which nothing is diagnosed (GANs look unhealthy at the start).
-        patience: consecutive checks of evidence needed for a diagnosis.
+        warmup_steps: generator steps during which nothing is diagnosed. Every GAN starts with low diversity and a
+            discriminator that wins easily (healthy 2-D runs showed diversity ratios of 0.1-0.5 before step 500),
+            hence the default 500.
+        thresholds: the rules' thresholds, :class:`~lightning_gans.callbacks.health.thresholds.HealthThresholds`
+            (its docstring gives the measurement behind each default).
         probe_size: real and fake samples per probe (>= 2).
         seed: seed of the fixed noise of the fake probe.
         classifier: optional ``nn.Module`` (or method of one) mapping samples to class logits ``(N, K)``.
@@ -66,25 +79,12 @@ class GANHealthMonitor(Callback):
         stop_on_diagnosis: set ``trainer.should_stop`` on a diagnosis.
         log_layer_norms: also log every layer's gradient norm (``health/g_grad_norm/<layer>``).
         grad_window: generator steps before each check whose gradient norms are averaged.
-        reference_checks: checks whose median generator gradient norm is the reference.
-        grad_ratio_threshold: generator gradient norm / reference below which gradients count as vanished.
-        d_win_auc: real-vs-fake AUC of the discriminator from which it counts as winning.
-        saturation_prob: confidence margin of a saturated sigmoid (``sigmoid(D) > 1 - saturation_prob``).
-        saturation_logit_gap: real-fake mean logit gap that counts as saturated while fakes are rejected.
-        d_loss_eps: discriminator loss below which the discriminator wins.
-        g_loss_plateau_tol: relative spread below which the generator loss is flat.
-        diversity_threshold: diversity ratio below which the fakes count as collapsed.
-        drop_fraction: fall of a diversity or class signal from its best that counts as a sudden collapse.
-        entropy_ratio_threshold: class entropy of fakes / of real data below which classes are missing.
         d_loss_key: ``trainer.callback_metrics`` key of the discriminator loss.
         g_loss_key: ``trainer.callback_metrics`` key of the generator loss.
 
-    The thresholds and the reasons for their defaults are documented in
-    :class:`~lightning_gans.callbacks.diagnosis.HealthThresholds`.
-
-    >>> monitor = GANHealthMonitor(check_every_n_steps=50, warmup_steps=200, patience=3)
-    >>> monitor.diagnoses, monitor.thresholds.diversity_threshold
-    ([], 0.2)
+    >>> monitor = GANHealthMonitor(check_every_n_steps=50, warmup_steps=200, thresholds=HealthThresholds(patience=2))
+    >>> monitor.diagnoses, monitor.thresholds.patience, monitor.thresholds.diversity_threshold
+    ([], 2, 0.2)
     >>> GANHealthMonitor(probe_size=1)
     Traceback (most recent call last):
     ...
@@ -95,7 +95,7 @@ class GANHealthMonitor(Callback):
         self,
         check_every_n_steps: int = 100,
         warmup_steps: int = 500,
-        patience: int = 3,
+        thresholds: HealthThresholds = DEFAULT_THRESHOLDS,
         probe_size: int = 256,
         seed: int = 0,
         classifier: nn.Module | Callable[[Tensor], Tensor] | None = None,
@@ -103,59 +103,32 @@ class GANHealthMonitor(Callback):
         stop_on_diagnosis: bool = False,
         log_layer_norms: bool = False,
         grad_window: int = 4,
-        reference_checks: int = 3,
-        grad_ratio_threshold: float = 0.01,
-        d_win_auc: float = 0.9,
-        saturation_prob: float = 0.02,
-        saturation_logit_gap: float = 10.0,
-        d_loss_eps: float = 0.1,
-        g_loss_plateau_tol: float = 0.05,
-        diversity_threshold: float = 0.2,
-        drop_fraction: float = 0.5,
-        entropy_ratio_threshold: float = 0.5,
         d_loss_key: str = "loss/d",
         g_loss_key: str = "loss/g",
     ) -> None:
         super().__init__()
-        counts = (
-            ("check_every_n_steps", check_every_n_steps, 1),
-            ("probe_size", probe_size, 2),
-            ("grad_window", grad_window, 1),
-        )
-        for name, value, low in counts:
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        if grad_window > check_every_n_steps:
-            raise ValueError(f"grad_window must be <= check_every_n_steps ({check_every_n_steps}), got {grad_window}")
+        self.check_every_n_steps = check_int("check_every_n_steps", check_every_n_steps, minimum=1)
+        self.warmup_steps = check_int("warmup_steps", warmup_steps, minimum=0)
+        self.grad_window = check_int("grad_window", grad_window, minimum=1, maximum=check_every_n_steps)
+        if not isinstance(thresholds, HealthThresholds):
+            raise TypeError(f"thresholds must be a HealthThresholds, got {type(thresholds).__name__}")
         for name, flag in (("stop_on_diagnosis", stop_on_diagnosis), ("log_layer_norms", log_layer_norms)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
         for name, key in (("d_loss_key", d_loss_key), ("g_loss_key", g_loss_key)):
             if not isinstance(key, str) or not key:
                 raise TypeError(f"{name} must be a non-empty metric name (str), got {key!r}")
-        self.thresholds = HealthThresholds(
-            warmup_steps=warmup_steps,
-            patience=patience,
-            reference_checks=reference_checks,
-            grad_ratio_threshold=grad_ratio_threshold,
-            d_win_auc=d_win_auc,
-            saturation_prob=saturation_prob,
-            saturation_logit_gap=saturation_logit_gap,
-            d_loss_eps=d_loss_eps,
-            g_loss_plateau_tol=g_loss_plateau_tol,
-            diversity_threshold=diversity_threshold,
-            drop_fraction=drop_fraction,
-            entropy_ratio_threshold=entropy_ratio_threshold,
-        )
-        self.check_every_n_steps, self.probe_size, self.grad_window = check_every_n_steps, probe_size, grad_window
-        self.probe = HealthProbe(probe_size, seed, classifier, feature_extractor, saturation_prob)
+        self.thresholds, self.probe_size = thresholds, probe_size
+        self.probe = HealthProbe(probe_size, seed, classifier, feature_extractor, thresholds.saturation_prob)
         self.stop_on_diagnosis, self.log_layer_norms = stop_on_diagnosis, log_layer_norms
-        self.d_loss_key, self.g_loss_key = d_loss_key, g_loss_key
+        self.loss_keys = {"loss_d": d_loss_key, "loss_g": g_loss_key}
         self.rules = HealthRules(self.thresholds)
         self.diagnoses: list[Diagnosis] = []
         self.generator_steps = 0
         self._weakest: dict[str, str] = {}  # network -> name of its layer with the smallest gradient norm
         self._last_check = -1
+        self._loss_keys_seen: set[str] = set()
+        self._warned_loss_keys = False
 
     # ------------------------------------------------------------------ hooks
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -170,13 +143,8 @@ class GANHealthMonitor(Callback):
                 f"GANHealthMonitor cannot sample {type(pl_module).__name__}: add `latent_dim` or a `sample(n)` method"
             )
         self._trackers = {"g": GradNormTracker(pl_module.generator), "d": GradNormTracker(pl_module.discriminator)}
-        self._param_ids = {
-            "g": {id(p) for p in pl_module.generator.parameters()},
-            "d": {id(p) for p in pl_module.discriminator.parameters()},
-        }
         self._settings = module_settings(pl_module)
-        loss = self._settings["loss"]
-        self.rules.saturation_route = loss is None or loss in SIGMOID_LOSSES
+        self.rules.saturation_route = _engine.loss_is_sigmoid(pl_module)
         for extra in self.probe.extra_modules:
             extra.to(pl_module.device)
         self.probe.reset_statistics()
@@ -184,8 +152,7 @@ class GANHealthMonitor(Callback):
     def on_before_optimizer_step(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: torch.optim.Optimizer
     ) -> None:
-        first = optimizer.param_groups[0]["params"][0]
-        net = next((key for key, ids in self._param_ids.items() if id(first) in ids), None)
+        net = _engine.network_of(pl_module, optimizer)
         if net is None:
             return  # an optimizer of neither network
         # Only the last `grad_window` generator steps before a check (and the D steps among them) are measured.
@@ -217,21 +184,16 @@ class GANHealthMonitor(Callback):
             self._weakest[net] = name
             layer_norms |= {f"{net}_grad_norm/{layer}": v for layer, v in summary.layers.items()}
         signals |= self.probe.measure(pl_module, pack=self._settings.get("pack") or 1)
-        for key, metric in (("loss_d", self.d_loss_key), ("loss_g", self.g_loss_key)):
-            # The engine keeps its last step's values in `step_stats` (logged only on logging steps).
-            stats = getattr(pl_module, "step_stats", None) or trainer.callback_metrics
-            value = stats.get(metric, trainer.callback_metrics.get(f"{metric}_step"))
-            if value is not None:
-                signals[key] = float(value)
-        findings = self.rules.update(step, signals)
+        signals |= self._losses(trainer, pl_module, step)
+        findings = self.rules.update(step, signals) if step > self.warmup_steps else []
         if self.rules.g_grad_reference and "g_grad_norm" in signals:
             signals["g_grad_ratio"] = signals["g_grad_norm"] / self.rules.g_grad_reference
-        logged = {k: v for k, v in signals.items() if k not in ("loss_d", "loss_g")}
+        logged = {k: v for k, v in signals.items() if k not in self.loss_keys}
         if self.log_layer_norms:
             logged |= layer_norms
         for key, value in logged.items():
             pl_module.log(f"health/{key}", value, on_step=True, on_epoch=False, batch_size=1)
-        if step <= self.thresholds.warmup_steps:
+        if step <= self.warmup_steps:
             return
         # Ranks see different real batches: rank 0 decides, so all ranks record and stop alike.
         findings = trainer.strategy.broadcast(findings, src=0)
@@ -240,23 +202,42 @@ class GANHealthMonitor(Callback):
         if findings and self.stop_on_diagnosis:
             trainer.should_stop = True
 
-    def _diagnose(self, trainer: pl.Trainer, finding: Finding) -> None:
-        images = self.probe.real is not None and self.probe.real.ndim >= 4
-        remedies = remedies_for(finding.kind, self._settings, images=images)
-        reasons = list(finding.reasons)
-        evidence = finding.evidence
-        deep = len(self._trackers["g"].layer_names) > 1
-        if finding.kind == "vanishing_gradients" and "g_grad_norm" in evidence and deep:
-            reasons.append(
-                f"weakest generator layer '{self._weakest['g']}': gradient norm "
-                f"{evidence['g_grad_norm_min_layer']:.3g} (whole generator {evidence['g_grad_norm']:.3g})"
+    def _losses(self, trainer: pl.Trainer, pl_module: pl.LightningModule, step: int) -> dict[str, float]:
+        """The losses under the configured keys; warn once if, at the first check after warm-up, one never showed."""
+        out = {}
+        for signal, key in self.loss_keys.items():
+            value = _engine.step_value(pl_module, key)
+            if value is None:
+                value = trainer.callback_metrics.get(key, trainer.callback_metrics.get(f"{key}_step"))
+            if value is not None:
+                out[signal] = float(value)
+                self._loss_keys_seen.add(key)
+        missing = [key for key in self.loss_keys.values() if key not in self._loss_keys_seen]
+        if missing and step > self.warmup_steps and not self._warned_loss_keys:
+            self._warned_loss_keys = True
+            logged = sorted(k for k in trainer.callback_metrics if not k.startswith("health/"))
+            rank_zero_warn(
+                f"GANHealthMonitor: no {' / '.join(repr(k) for k in missing)} in trainer.callback_metrics by generator "
+                f"step {step}, so the loss-based evidence (discriminator loss near 0, flat generator loss) is off. "
+                f"Logged metrics: {logged or 'none'}; name your losses with d_loss_key= / g_loss_key=."
             )
-        finding.reasons = reasons
-        message = format_message(finding, remedies, global_step=trainer.global_step)
-        self.diagnoses.append(
-            Diagnosis(finding.kind, finding.step, finding.first_step, dict(evidence), reasons, remedies, message)
-        )
-        rank_zero_warn(message, category=GANHealthWarning)
+        return out
+
+    def _diagnose(self, trainer: pl.Trainer, diagnosis: Diagnosis) -> None:
+        images = self.probe.real is not None and self.probe.real.ndim >= 4
+        diagnosis.remedies = remedies_for(diagnosis.kind, self._settings, images=images)
+        evidence = diagnosis.evidence
+        deep = len(self._trackers["g"].layer_names) > 1
+        if diagnosis.kind == VANISHING_GRADIENTS and "g_grad_norm" in evidence and deep:
+            diagnosis.reasons = [
+                *diagnosis.reasons,
+                f"weakest generator layer '{self._weakest['g']}': gradient norm "
+                f"{evidence['g_grad_norm_min_layer']:.3g} (whole generator {evidence['g_grad_norm']:.3g})",
+            ]
+        diagnosis.evidence = dict(evidence)
+        diagnosis.message = format_message(diagnosis, global_step=trainer.global_step)
+        self.diagnoses.append(diagnosis)
+        rank_zero_warn(diagnosis.message, category=GANHealthWarning)
 
     # ------------------------------------------------------------------ checkpointing
     def state_dict(self) -> dict:

@@ -1,148 +1,25 @@
-"""Turning health signals into a diagnosis: the thresholds and the rules.
+"""Turning health signals into a diagnosis: the rules.
 
-:class:`HealthRules` sees one dictionary of signals per check (see :class:`~lightning_gans.callbacks.GANHealthMonitor`
-for how they are measured) and reports a failure only when its evidence persists for ``patience`` consecutive
-checks after the warm-up. The fixes offered for a diagnosis are in :mod:`lightning_gans.callbacks.remedies`.
+:class:`HealthRules` sees one dictionary of signals per check after the warm-up (see
+:class:`~lightning_gans.callbacks.GANHealthMonitor` for how they are measured) and reports a failure only when its
+evidence persists for ``patience`` consecutive checks. The thresholds are
+:class:`~lightning_gans.callbacks.health.thresholds.HealthThresholds`; the fixes offered for a diagnosis are in
+:mod:`lightning_gans.callbacks.health.remedies`.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import deque
-from dataclasses import asdict, dataclass, field
 
-from lightning_gans.losses import LOSSES
-
-VANISHING_GRADIENTS = "vanishing_gradients"
-MODE_COLLAPSE = "mode_collapse"
-KINDS = (VANISHING_GRADIENTS, MODE_COLLAPSE)
-TITLES = {
-    VANISHING_GRADIENTS: "vanishing gradients (the discriminator wins, the generator learns nothing)",
-    MODE_COLLAPSE: "mode collapse (the generator covers few modes of the data)",
-}
-# Losses whose discriminator output passes through a sigmoid: only for them is a saturated sigmoid a problem.
-SIGMOID_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.sigmoid)  # read from the loss registry
-
-
-class GANHealthWarning(UserWarning):
-    """Warning category of a health diagnosis; filter it like any warning.
-
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warnings.warn("mode collapse", GANHealthWarning)
-    >>> caught[0].category.__name__
-    'GANHealthWarning'
-    """
-
-
-@dataclass
-class Diagnosis:
-    """One diagnosed failure: ``kind`` (``"mode_collapse"`` or ``"vanishing_gradients"``), the generator ``step``
-    of the check that confirmed it, ``first_step`` where the evidence began, ``evidence`` (signal -> value at
-    ``step``), the human-readable ``reasons``, ``remedies`` and the full warning ``message``.
-
-    >>> Diagnosis("mode_collapse", step=900, first_step=700, evidence={"diversity_ratio": 0.01}).to_dict()["kind"]
-    'mode_collapse'
-    """
-
-    kind: str
-    step: int
-    first_step: int
-    evidence: dict[str, float]
-    reasons: list[str] = field(default_factory=list)
-    remedies: list[str] = field(default_factory=list)
-    message: str = ""
-
-    def to_dict(self) -> dict:
-        """Plain-data form (for checkpoints and benchmark reports)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class HealthThresholds:
-    """The documented, configurable thresholds of the diagnosis rules (names match ``GANHealthMonitor``'s).
-
-    Steps are generator steps; a "check" happens every ``check_every_n_steps`` of them. Defaults and why:
-
-    - ``warmup_steps=500``: every GAN starts with low diversity and a discriminator that wins easily (healthy
-      2-D runs showed diversity ratios of 0.1-0.5 before step 500); nothing is diagnosed before.
-    - ``patience=3``: three consecutive checks of evidence separate a failure from GAN training's oscillations.
-    - ``reference_checks=3``: the generator-gradient reference is the median of the first 3 checks after warm-up
-      (a median ignores one spike).
-    - ``grad_ratio_threshold=0.01``: healthy runs' generator gradient norms wander ~25x below that reference near
-      equilibrium; a 100x fall while the discriminator wins is beyond it.
-    - ``d_win_auc=0.9``: "the discriminator wins" = it ranks a real sample above a fake one 90 % of the time
-      (0.5 at equilibrium); scale-free, so it holds for critics too.
-    - ``saturation_prob=0.02``: ``sigmoid(D) > 0.98`` on reals and ``< 0.02`` on fakes (|logit| > 3.9); the
-      minimax generator's gradient is scaled by ``sigmoid(D(G(z)))``, 25x weaker than at equilibrium.
-    - ``saturation_logit_gap=10``: with fakes rejected, mean real logits 10 above the fakes' count as saturated
-      even when some real samples are doubted (healthy 2-D runs peaked near 10 but never rejected fakes so surely).
-    - ``d_loss_eps=0.1``: the cross-entropy D loss is 2 log 2 = 1.39 at equilibrium; below 0.1 D is ~95 % sure of
-      every sample.
-    - ``g_loss_plateau_tol=0.05``: the generator loss moves less than 5 % (of max(1, |mean|)) over ``patience``
-      checks.
-    - ``diversity_threshold=0.2``: fakes 5x closer to each other than real samples; a generator on one mode of the
-      25-mode grid scores ~0.02, on two neighbouring modes ~0.21 (ring: 0.01 and 0.31), while healthy runs stayed
-      above 0.5 after warm-up.
-    - ``drop_fraction=0.5``: a signal halving from its best since warm-up is a sudden collapse even above the
-      absolute thresholds (diversity ratios are capped at 1 first, so tightening to the data's spread is no drop).
-    - ``entropy_ratio_threshold=0.5``: the class entropy of fakes below half that of real data (10 balanced
-      classes: 2.30 nats; 3 balanced classes: 1.10).
-
-    >>> HealthThresholds(patience=5).diversity_threshold
-    0.2
-    >>> HealthThresholds(drop_fraction=1.5)
-    Traceback (most recent call last):
-    ...
-    ValueError: drop_fraction must be a number in (0, 1), got 1.5
-    """
-
-    warmup_steps: int = 500
-    patience: int = 3
-    reference_checks: int = 3
-    grad_ratio_threshold: float = 0.01
-    d_win_auc: float = 0.9
-    saturation_prob: float = 0.02
-    saturation_logit_gap: float = 10.0
-    d_loss_eps: float = 0.1
-    g_loss_plateau_tol: float = 0.05
-    diversity_threshold: float = 0.2
-    drop_fraction: float = 0.5
-    entropy_ratio_threshold: float = 0.5
-
-    def __post_init__(self) -> None:
-        for name, low in (("warmup_steps", 0), ("patience", 1), ("reference_checks", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-        unit = ("grad_ratio_threshold", "d_win_auc", "diversity_threshold", "drop_fraction", "entropy_ratio_threshold")
-        for name in unit:
-            _check_number(name, getattr(self, name), 0.0, 1.0)
-        _check_number("saturation_prob", self.saturation_prob, 0.0, 0.5)
-        for name in ("saturation_logit_gap", "d_loss_eps", "g_loss_plateau_tol"):
-            _check_number(name, getattr(self, name), 0.0, float("inf"))
-
-
-def _check_number(name: str, value: object, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
-        interval = f"({low:g}, {high:g})" if high != float("inf") else f"> {low:g}"
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
-
-
-@dataclass
-class Finding:
-    """A failure the rules just confirmed: the monitor turns it into a :class:`Diagnosis` with remedies.
-
-    >>> Finding("mode_collapse", step=900, first_step=700, evidence={}, reasons=["diversity ratio 0.01"]).kind
-    'mode_collapse'
-    """
-
-    kind: str
-    step: int
-    first_step: int
-    evidence: dict[str, float]
-    reasons: list[str]
+from lightning_gans.callbacks.health.diagnosis import (
+    KINDS,
+    MODE_COLLAPSE,
+    VANISHING_GRADIENTS,
+    WITHIN_CLASS_COLLAPSE,
+    Diagnosis,
+)
+from lightning_gans.callbacks.health.thresholds import HealthThresholds
 
 
 class HealthRules:
@@ -164,10 +41,16 @@ class HealthRules:
     data, or when a diversity ratio (capped at 1), the class entropy or the modes seen fall below
     ``drop_fraction`` x their running maximum since the warm-up (a sudden drop).
 
-    A failure is confirmed once its evidence is present at ``patience`` consecutive checks after ``warmup_steps``,
-    and only once per kind.
+    Mode collapse within classes, for a conditional model, when the fakes' within-class diversity (per-pixel
+    standard deviation among samples of one class, over that of real samples of the class, averaged over classes:
+    ``within_class_diversity_ratio``) is below ``within_class_diversity_threshold``. Diversity across classes hides
+    this failure, so it is its own kind. (No drop rule here: an early generator noisier than the data scores above
+    1 and may settle lower without collapsing.)
 
-    >>> rules = HealthRules(HealthThresholds(warmup_steps=0, patience=2))
+    A failure is confirmed once its evidence is present at ``patience`` consecutive checks, and only once per kind.
+    The monitor feeds only checks after its warm-up.
+
+    >>> rules = HealthRules(HealthThresholds(patience=2))
     >>> rules.update(100, {"diversity_ratio": 0.9})
     []
     >>> rules.update(200, {"diversity_ratio": 0.05})
@@ -186,15 +69,14 @@ class HealthRules:
         self._streaks: dict[str, list[tuple[int, list[str]]]] = {kind: [] for kind in KINDS}
         self.diagnosed: set[str] = set()
 
-    def update(self, step: int, signals: dict[str, float]) -> list[Finding]:
+    def update(self, step: int, signals: dict[str, float]) -> list[Diagnosis]:
         """Feed the signals of the check at generator ``step``; return the failures confirmed by this check."""
         t = self.thresholds
-        if step <= t.warmup_steps:
-            return []
         signals = dict(signals)
         reasons = {
             VANISHING_GRADIENTS: self._vanishing_reasons(signals),
             MODE_COLLAPSE: self._collapse_reasons(signals),
+            WITHIN_CLASS_COLLAPSE: self._within_class_reasons(signals),
         }
         findings = []
         for kind, found in reasons.items():
@@ -205,7 +87,7 @@ class HealthRules:
             streak.append((step, found))
             if len(streak) >= t.patience and kind not in self.diagnosed:
                 self.diagnosed.add(kind)
-                findings.append(Finding(kind, step, streak[0][0], signals, found))
+                findings.append(Diagnosis(kind, step, streak[0][0], signals, found))
         return findings
 
     def _vanishing_reasons(self, s: dict[str, float]) -> list[str]:
@@ -282,6 +164,17 @@ class HealthRules:
             if s.get(key) is not None:
                 self._check_drop(key, s[key], label, reasons)
         return reasons
+
+    def _within_class_reasons(self, s: dict[str, float]) -> list[str]:
+        t, ratio = self.thresholds, s.get("within_class_diversity_ratio")
+        if ratio is None or ratio >= t.within_class_diversity_threshold:
+            return []
+        worst = s.get("within_class_diversity_min", ratio)
+        return [
+            f"within-class diversity ratio {ratio:.3g} < {t.within_class_diversity_threshold:g}: the fixed-noise fakes"
+            f" of one class vary {1 / max(ratio, 1e-12):.3g}x less than real samples of that class (per-pixel standard"
+            f" deviation, averaged over {s.get('classes_measured', 0):.0f} classes; worst class {worst:.3g})"
+        ]
 
     def _check_drop(self, key: str, value: float, label: str, reasons: list[str]) -> None:
         best = self._running_max.get(key)

@@ -15,7 +15,7 @@ import torch
 from lightning.pytorch.utilities.rank_zero import rank_zero_warn
 from torch import Tensor, nn
 
-from lightning_gans.callbacks.health_signals import (
+from lightning_gans.callbacks.health.signals import (
     class_histogram,
     histogram_entropy,
     mean_pairwise_distance,
@@ -23,6 +23,8 @@ from lightning_gans.callbacks.health_signals import (
     saturation,
     separation_auc,
 )
+from lightning_gans.checks import check_int
+from lightning_gans.metrics.conditional import within_class_std
 from lightning_gans.sampling import sample_from
 
 
@@ -35,6 +37,11 @@ class HealthProbe:
     - ``diversity_ratio``: mean pairwise distance of ``probe_size`` fakes (noise seeded by ``seed``, so the same
       latents every time) / that of the real probe; ``feature_diversity_ratio`` the same in
       ``feature_extractor`` space;
+    - for a conditional module (``num_classes`` set; the fakes' classes cycle ``0, 1, ..., num_classes - 1``, each
+      class with its own fixed noise): ``within_class_diversity_ratio``, the per-class ratio of
+      :func:`~lightning_gans.metrics.conditional.within_class_std` of the fakes to that of the real probe's samples
+      of the class, averaged over the ``classes_measured`` classes with at least two of each, and its minimum
+      ``within_class_diversity_min``;
     - ``class_entropy``, ``real_class_entropy`` (nats) and ``modes_seen`` of the predicted classes under
       ``classifier``;
     - ``d_real_prob``, ``d_fake_prob`` (mean ``sigmoid(D)``), ``d_real_fake_gap`` (mean logit difference),
@@ -68,10 +75,8 @@ class HealthProbe:
         feature_extractor: nn.Module | Callable[[Tensor], Tensor] | None = None,
         saturation_prob: float = 0.02,
     ) -> None:
-        if isinstance(probe_size, bool) or not isinstance(probe_size, int) or probe_size < 2:
-            raise ValueError(f"probe_size must be an int >= 2, got {probe_size!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        check_int("probe_size", probe_size, minimum=2)
+        check_int("seed", seed)
         for name, network in (("classifier", classifier), ("feature_extractor", feature_extractor)):
             if network is not None and not callable(network):
                 kind = type(network).__name__
@@ -133,8 +138,8 @@ class HealthProbe:
         with torch.autocast(device.type, enabled=False), _eval_mode(*self.extra_modules), d_untouched:
             fake = sample_from(pl_module, self.probe_size, seed=self.seed, labels=fake_labels).to(real.dtype)
             if not self._real_stats:
-                self._real_stats = self._statistics(real)
-            fake_stats = self._statistics(fake)
+                self._real_stats = self._statistics(real, self._labels_for(num_classes, device), num_classes)
+            fake_stats = self._statistics(fake, fake_labels if "class_std" in self._real_stats else None, num_classes)
             for key in ("diversity", "feature_diversity"):
                 if key in fake_stats:  # (a real probe without spread gives a huge ratio: never "collapsed")
                     out[f"{key}_ratio"] = fake_stats[key] / self._real_stats[key].clamp_min(1e-12)
@@ -142,12 +147,29 @@ class HealthProbe:
                 out["class_entropy"] = histogram_entropy(fake_stats["class_counts"])
                 out["real_class_entropy"] = histogram_entropy(self._real_stats["class_counts"])
                 out["modes_seen"] = modes_seen(fake_stats["class_counts"]).float()
+            if "class_std" in fake_stats:
+                within = _within_class_ratios(fake_stats["class_std"], self._real_stats["class_std"])
+                if not within:
+                    self._warn_once(
+                        "within",
+                        f"GANHealthMonitor: no class has 2 real and 2 fake probe samples (probe_size={self.probe_size},"
+                        f" num_classes={num_classes}): within-class diversity is off; raise probe_size",
+                    )
+                out |= within
             out |= self._discriminator_signals(pl_module, real, fake, fake_labels, pack)
         values = torch.stack([v.float().to(device) for v in out.values()]).tolist() if out else []  # one sync
         return dict(zip(out, values))
 
-    def _statistics(self, x: Tensor) -> dict[str, Tensor]:
+    def _labels_for(self, num_classes: int | None, device: torch.device) -> Tensor | None:
+        """The real probe's labels when the module is conditional and every probe sample has one."""
+        if not num_classes or self.real_labels is None or len(self.real_labels) != len(self.real):
+            return None
+        return self.real_labels.to(device)
+
+    def _statistics(self, x: Tensor, labels: Tensor | None = None, num_classes: int | None = None) -> dict[str, Tensor]:
         stats = {"diversity": mean_pairwise_distance(x)}
+        if labels is not None and num_classes:
+            stats["class_std"] = within_class_std(x, labels, num_classes)  # (num_classes,), nan for < 2 samples
         if self.feature_extractor is not None:
             stats["feature_diversity"] = mean_pairwise_distance(self.feature_extractor(x))
         if self.classifier is not None:
@@ -161,7 +183,8 @@ class HealthProbe:
         if conditional and self.real_labels is None:
             self._warn_once(
                 "labels",
-                "GANHealthMonitor: conditional module but the batches carry no labels: discriminator probes are off",
+                "GANHealthMonitor: conditional module but the batches carry no labels: discriminator and within-class "
+                "diversity probes are off",
             )
             return {}
         n = min(len(real), len(fake)) // pack * pack  # packed discriminators need whole groups
@@ -187,6 +210,20 @@ class HealthProbe:
         if key not in self._warned:
             self._warned.add(key)
             rank_zero_warn(message)
+
+
+def _within_class_ratios(fake_std: Tensor, real_std: Tensor) -> dict[str, Tensor]:
+    """Per-class fake / real within-class standard deviation, summarised over the classes where both exist."""
+    # Classes with < 2 samples on either side are nan; a class whose real samples do not vary cannot be compared.
+    ratio = fake_std / real_std.clamp_min(1e-12)  # (num_classes,)
+    valid = torch.isfinite(ratio) & (real_std > 0)
+    if not bool(valid.any()):
+        return {}
+    return {
+        "within_class_diversity_ratio": ratio[valid].mean(),
+        "within_class_diversity_min": ratio[valid].min(),
+        "classes_measured": valid.sum().float(),
+    }
 
 
 def _split_batch(batch: object) -> tuple[Tensor | None, Tensor | None]:

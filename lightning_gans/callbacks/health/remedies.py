@@ -1,0 +1,204 @@
+"""The remedies this library offers for a diagnosed failure, tailored to what a module already does and worded for
+what the module is.
+
+:func:`module_settings` reads a module's anti-failure settings and :func:`remedies_for` lists the fixes that are
+not in use yet, most relevant first. For this library's :class:`~lightning_gans.gan.GAN` a remedy names the
+argument to set (``pack=2..4``); for any other LightningModule it names the technique and where it lives in
+``lightning_gans`` (``lightning_gans.nets.layers.MinibatchStdDev``), since that module has no such argument.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from lightning_gans.callbacks.health import _engine
+from lightning_gans.callbacks.health.diagnosis import KINDS, VANISHING_GRADIENTS, WITHIN_CLASS_COLLAPSE
+
+HYPERPARAMETERS = (
+    "loss",
+    "pack",
+    "augment",
+    "ema_decay",
+    "gp_weight",
+    "r1_weight",
+    "instance_noise",
+    "label_smoothing",
+    "lr_g",
+    "lr_d",
+    "architecture",
+)
+
+
+def module_settings(pl_module: nn.Module) -> dict:
+    """What a module already does against the failures, read from its hyperparameters and networks.
+
+    Keys: ``ours`` (a :class:`~lightning_gans.gan.GAN`, whose arguments remedies may name); the hyperparameters
+    ``loss``, ``pack``, ``augment``, ``ema_decay``, ``gp_weight``, ``r1_weight``, ``instance_noise``,
+    ``label_smoothing``, ``lr_g``, ``lr_d``, ``architecture`` (read from our GAN only, ``None`` otherwise: a foreign
+    module's hyperparameter of the same name may mean something else); ``spectral_norm`` and ``minibatch_layer``
+    (found in the discriminator) and ``pack`` from the discriminator when it has one.
+
+    >>> settings = module_settings(nn.Module())
+    >>> settings["ours"], settings["loss"]
+    (False, None)
+    """
+    settings = {key: _engine.hyperparameter(pl_module, key) for key in HYPERPARAMETERS}
+    settings["ours"] = _engine.is_library_gan(pl_module)
+    settings["loss"] = _engine.loss_name(pl_module)  # None for a custom loss callable: nothing to tailor to
+    d = getattr(pl_module, "discriminator", None)
+    modules = list(d.modules()) if isinstance(d, nn.Module) else []
+    settings["spectral_norm"] = any(
+        "weight" in getattr(m, "parametrizations", {}) or hasattr(m, "weight_orig") for m in modules
+    )
+    minibatch_layers = ("MinibatchStdDev", "MinibatchDiscrimination")
+    settings["minibatch_layer"] = any(type(m).__name__ in minibatch_layers for m in modules)
+    if settings["pack"] is None and d is not None:
+        settings["pack"] = getattr(d, "pack", None)
+    return settings
+
+
+def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
+    """Remedies from this library for ``kind``, most relevant first, skipping what ``settings`` already use.
+
+    ``settings`` as :func:`module_settings` returns them; without ``ours=False`` the remedies name our GAN's
+    arguments.
+
+    >>> remedies_for("vanishing_gradients", {"loss": "minimax"})[0].startswith("you train with loss='minimax'")
+    True
+    >>> any("pack=" in r for r in remedies_for("mode_collapse", {"pack": 4}))
+    False
+    >>> remedies_for("mode_collapse", {"loss": "minimax", "pack": 1})[0][:70]
+    "switch loss='minimax' to loss='non_saturating' together with pack=2..4"
+    >>> remedies_for("mode_collapse", {"ours": False})[0][:64]
+    'PacGAN packing: let the discriminator judge 2-4 samples jointly '
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if kind == VANISHING_GRADIENTS:
+        return _vanishing_gradients(settings, images)
+    return _mode_collapse(settings, images, within_classes=kind == WITHIN_CLASS_COLLAPSE)
+
+
+def _vanishing_gradients(s: dict, images: bool) -> list[str]:
+    ours, out = s.get("ours", True), []
+    loss, wgan_gp = s.get("loss"), s.get("loss") == "wasserstein" and bool(s.get("gp_weight"))
+    if loss == "minimax":
+        out.append(
+            "you train with loss='minimax', whose generator gradient -sigmoid(D(G(z))) vanishes once D rejects "
+            "the fakes: switch to loss='non_saturating' (or 'hinge' / 'least_squares')"
+        )
+    if not ours:
+        out.append(
+            "if the generator minimises log(1 - D(G(z))) (minimax), use the non-saturating loss -log D(G(z)) "
+            "(lightning_gans.losses.non_saturating_g_loss): its gradient stays strong when D rejects the fakes"
+        )
+    if not wgan_gp:
+        out.append(
+            "the WGANGP variant (loss='wasserstein', gp_weight=10, n_critic=5): a Wasserstein critic does not saturate"
+            if ours
+            else "a Wasserstein critic with a gradient penalty (lightning_gans.losses.wasserstein_d_loss and "
+            "lightning_gans.regularizers.gradient_penalty, weight 10, 5 critic steps per generator step; or train "
+            "lightning_gans.WGANGP): a Wasserstein critic does not saturate"
+        )
+    if not s.get("r1_weight") and not s.get("gp_weight"):
+        out.append(
+            "add the R1 penalty on real data (r1_weight=10; r1_interval=16 for lazy R1)"
+            if ours
+            else "the R1 penalty on real data (lightning_gans.regularizers.r1_penalty, weight 10; every 16 steps for "
+            "lazy R1)"
+        )
+    if ours:
+        lrs = f" (now lr_d={s['lr_d']:g}, lr_g={s['lr_g']:g})" if s.get("lr_d") and s.get("lr_g") else ""
+        out.append(f"slow the discriminator down: lower lr_d relative to lr_g{lrs}")
+    else:
+        out.append(
+            "slow the discriminator down: give its optimizer a lower learning rate than the generator's (two "
+            "time-scale update rule; lightning_gans.GAN sets them apart as lr_d / lr_g)"
+        )
+    if not s.get("spectral_norm"):
+        out.append(
+            "spectral_norm=True: spectral normalisation bounds the discriminator's Lipschitz constant"
+            if ours
+            else "spectral normalisation of the discriminator's layers (torch.nn.utils.parametrizations.spectral_norm,"
+            " as lightning_gans.nets.layers.spectral_norm_if applies it): it bounds D's Lipschitz constant"
+        )
+    if not s.get("instance_noise"):
+        out.append(
+            "instance_noise=0.1 with instance_noise_steps=<about half the run> (annealed noise on D's inputs)"
+            if ours
+            else "annealed instance noise on the discriminator's inputs, real and fake (lightning_gans.noise."
+            "add_instance_noise with lightning_gans.noise.instance_noise_std: 0.1 falling to 0 over half the run)"
+        )
+    if not s.get("label_smoothing"):
+        out.append(
+            "one-sided label smoothing: label_smoothing=0.1"
+            if ours
+            else "one-sided label smoothing: real target 0.9 in the discriminator loss (real_target=0.9 of "
+            "lightning_gans.losses.cross_entropy_d_loss)"
+        )
+    if images and s.get("architecture") != "resnet":
+        out.append(
+            "architecture='resnet': the residual nets of WGAN-GP/SNGAN keep gradients alive in deep nets"
+            if ours
+            else "residual networks (lightning_gans.nets.resnet.ResNetGenerator / ResNetDiscriminator, as in "
+            "WGAN-GP/SNGAN) keep gradients alive in deep nets"
+        )
+    return out
+
+
+def _mode_collapse(s: dict, images: bool, within_classes: bool) -> list[str]:
+    ours, out = s.get("ours", True), []
+    loss, wgan_gp = s.get("loss"), s.get("loss") == "wasserstein" and bool(s.get("gp_weight"))
+    packed = s.get("pack") not in (None, 1)
+    if within_classes:
+        out.append(
+            "class-conditional BatchNorm in the generator (each class sets the scale and shift of every BatchNorm, "
+            "as in the projection cGAN of Miyato & Koyama and in BigGAN) rather than only a class embedding at the "
+            "input: the class then modulates the features instead of standing in for the noise"
+        )
+    if loss == "minimax":
+        # On the 25-mode grid with a strong D, packing alone kept the minimax generator stalled (diagnosed as
+        # vanishing gradients, 2 of 2 seeds); the loss switch alone still collapsed; both together covered the grid.
+        out.append(
+            "switch loss='minimax' to loss='non_saturating'"
+            + ("" if packed else " together with pack=2..4 (PacGAN)")
+            + ": a packed discriminator sees the missing variety, but the minimax generator's gradient vanishes "
+            "once the discriminator wins"
+        )
+    elif not packed:
+        out.append(
+            "pack=2..4 (PacGAN): the discriminator judges several samples jointly and sees missing variety"
+            if ours
+            else "PacGAN packing: let the discriminator judge 2-4 samples jointly (lightning_gans.nets.layers."
+            "pack_samples before its first layer, or train lightning_gans.PacGAN): it sees missing variety"
+        )
+    if not s.get("minibatch_layer"):
+        out.append(
+            "a minibatch layer in the discriminator: minibatch_stddev=True (MinibatchStdDev, Karras et al.) or "
+            "lightning_gans.nets.layers.MinibatchDiscrimination (Salimans et al.)"
+            if ours
+            else "a minibatch layer in the discriminator: lightning_gans.nets.layers.MinibatchStdDev (Karras et al.) "
+            "or lightning_gans.nets.layers.MinibatchDiscrimination (Salimans et al.)"
+        )
+    if images and not s.get("augment"):
+        out.append(
+            "augment='color,translation,cutout' (DiffAugment on real and fake alike)"
+            if ours
+            else "DiffAugment on real and fake images alike before the discriminator (lightning_gans.augment."
+            "DiffAugment with 'color,translation,cutout')"
+        )
+    if not wgan_gp:
+        out.append(
+            "the WGANGP variant (loss='wasserstein', gp_weight=10, n_critic=5)"
+            if ours
+            else "a Wasserstein critic with a gradient penalty (lightning_gans.regularizers.gradient_penalty, "
+            "weight 10, 5 critic steps per generator step; or train lightning_gans.WGANGP)"
+        )
+    if not s.get("ema_decay"):
+        out.append(
+            "ema_decay=0.999: sample from a moving average of the generator, which damps mode hopping"
+            if ours
+            else "sample from a moving average of the generator (torch.optim.swa_utils.AveragedModel, decay 0.999, "
+            "as lightning_gans.GAN's ema_decay does), which damps mode hopping"
+        )
+    return out
