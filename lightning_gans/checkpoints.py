@@ -196,27 +196,31 @@ def check_reads_of(strategy: Any) -> None:
         strategy.checkpoint_io = CheckedCheckpointIO(current)
 
 
-def latest_checkpoint(root: str | os.PathLike, filename: str = "last.ckpt") -> Path | None:
-    """The ``filename`` in the highest ``version_N/checkpoints/`` under ``root`` that has one, else ``None``.
+def latest_checkpoint(root: str | os.PathLike) -> Path | None:
+    """The newest checkpoint of the newest run under ``root``: in the highest ``version_N/checkpoints/`` holding a
+    ``.ckpt`` file, its ``last.ckpt`` if there is one, else its most recently written ``.ckpt``; ``None`` if none.
 
     Each Lightning run logs into a new ``version_N`` folder, so "the last checkpoint" of a recipe is in the
     newest run folder that saved one.
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
-    >>> for version in (0, 2, 10):
+    >>> for version, name in ((0, "last.ckpt"), (2, "last.ckpt"), (10, "epoch=4-step=50.ckpt")):
     ...     (root / f"version_{version}" / "checkpoints").mkdir(parents=True)
-    ...     _ = (root / f"version_{version}" / "checkpoints" / "last.ckpt").write_bytes(b"")
+    ...     _ = (root / f"version_{version}" / "checkpoints" / name).write_bytes(b"")
     >>> (root / "version_11").mkdir()  # a run that never saved
     >>> latest_checkpoint(root).relative_to(root).as_posix()
-    'version_10/checkpoints/last.ckpt'
+    'version_10/checkpoints/epoch=4-step=50.ckpt'
     """
     root = Path(root)
-    if not root.is_dir():
-        return None
-    found = []
-    for folder in root.iterdir():
+    runs = []
+    for folder in root.iterdir() if root.is_dir() else ():
         match = re.fullmatch(r"version_(\d+)", folder.name)
-        if match and (folder / "checkpoints" / filename).is_file():
-            found.append((int(match.group(1)), folder / "checkpoints" / filename))
-    return max(found)[1] if found else None
+        saved = sorted((folder / "checkpoints").glob("*.ckpt")) if match else []
+        if saved:
+            runs.append((int(match.group(1)), saved))
+    if not runs:
+        return None
+    saved = max(runs)[1]
+    last = [path for path in saved if path.name == "last.ckpt"]
+    return last[0] if last else max(saved, key=lambda path: path.stat().st_mtime)

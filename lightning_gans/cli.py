@@ -200,7 +200,7 @@ class GANCLI(LightningCLI):
         # Every run logs into a new version_N folder, so Lightning's own "last" (this run's folder) finds nothing.
         found = checkpoints.latest_checkpoint(root)
         if found is None:
-            print(f"--ckpt_path last: no last.ckpt of a previous run under {root}: training from the start")
+            print(f"--ckpt_path last: no checkpoint of a previous run under {root}: training from the start")
             return None
         print(f"--ckpt_path last: resuming from {found}")
         return str(found)
