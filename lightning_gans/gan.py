@@ -399,12 +399,15 @@ class GAN(LightningModule):
         map_location: Any = None,
         hparams_file: Any = None,
         strict: bool | None = None,
+        weights_only: bool | None = None,
         **kwargs: Any,  # LightningModule's signature: hyperparameters that override the saved ones
     ) -> GAN:
         """``LightningModule.load_from_checkpoint``, with clear errors for a broken file or a checkpoint of another
         variant (see :mod:`lightning_gans.checkpoints`)."""
         try:
-            return super().load_from_checkpoint(checkpoint_path, map_location, hparams_file, strict, **kwargs)
+            return super().load_from_checkpoint(
+                checkpoint_path, map_location, hparams_file, strict, weights_only=weights_only, **kwargs
+            )
         except Exception as err:
             clearer = checkpoints.explain_load_failure(cls, checkpoint_path, err)
             if clearer is None:
