@@ -25,6 +25,7 @@ import torch
 from lightning import LightningModule
 from torch import Tensor, nn
 
+from lightning_gans import checkpoints
 from lightning_gans.augment import DiffAugment
 from lightning_gans.batches import check_first_batch, check_pack, split_batch
 from lightning_gans.checks import check_int, check_number
@@ -440,10 +441,36 @@ class GAN(LightningModule):
         self.check_divergence()
 
     # -------------------------------------------------------------------------------------------- checkpoint
+    @classmethod
+    def load_from_checkpoint(
+        cls,
+        checkpoint_path: Any,
+        map_location: Any = None,
+        hparams_file: Any = None,
+        strict: bool | None = None,
+        weights_only: bool | None = None,
+        **kwargs: Any,  # LightningModule's signature: hyperparameters that override the saved ones
+    ) -> GAN:
+        """``LightningModule.load_from_checkpoint``, with clear errors for a broken file or a checkpoint of another
+        variant (see :mod:`lightning_gans.checkpoints`)."""
+        try:
+            return super().load_from_checkpoint(
+                checkpoint_path, map_location, hparams_file, strict, weights_only=weights_only, **kwargs
+            )
+        except Exception as err:
+            clearer = checkpoints.explain_load_failure(cls, checkpoint_path, err)
+            if clearer is None:
+                raise
+            raise clearer from err
+
+    def setup(self, stage: str) -> None:
+        checkpoints.check_reads_of(self.trainer.strategy)  # fit(ckpt_path=<broken file>) names the file
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self._trainer is not None and self.trainer.training:
             self.check_divergence()  # never write diverged weights: raises before the file exists
         checkpoint["lightning_gans"] = {
+            **checkpoints.class_record(self),  # loading as another variant is refused (check_checkpoint_class)
             "generator_steps": self.generator_steps,
             "discriminator_steps": self.discriminator_steps,
             "images_seen": self.images_seen,
@@ -452,6 +479,7 @@ class GAN(LightningModule):
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoints.check_checkpoint_class(type(self), checkpoint)
         state = checkpoint.get("lightning_gans", {})
         self.generator_steps = state.get("generator_steps", 0)
         self.discriminator_steps = state.get("discriminator_steps", 0)

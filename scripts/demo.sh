@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up from nothing and run the main job: DCGAN on scikit-learn's digits (no download), a few minutes on a CPU.
-# Writes sample grids (PNG) and metrics (CSV) under outputs/dcgan_digits/.
+# Writes sample grids (PNG), metrics (CSV), a checkpoint and a quality number under outputs/dcgan_digits/ and ends by
+# printing where they are. Extra arguments go to `lightning-gans fit`, e.g. `--ckpt_path last` to continue the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -7,10 +7,20 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from lightning_gans import WGANGP, VanillaGAN
-from lightning_gans.cli import CONFIG_DIR, GANCLI, describe_config, list_configs, main, overview, resolve_config
+from lightning_gans.cli import (
+    CONFIG_DIR,
+    GANCLI,
+    TRACEBACK_ENV,
+    describe_config,
+    list_configs,
+    main,
+    overview,
+    resolve_config,
+)
 
 EXPECTED_RECIPES = {
     "gan_ring",
@@ -142,3 +152,67 @@ def test_documented_repo_path_exists():
     # `lightning-gans fit --config configs/<recipe>.yaml` from a checkout: configs/ points at the shipped recipes.
     repo_configs = Path(__file__).resolve().parents[1] / "configs"
     assert {p.stem for p in repo_configs.glob("*.yaml")} == set(list_configs())
+
+
+def test_invalid_value_is_one_short_error_not_a_traceback(capsys, monkeypatch):
+    monkeypatch.delenv(TRACEBACK_ENV, raising=False)
+    assert (
+        main(["fit", "--config", "dcgan_digits", "--model.init_args.optimization.n_critic=0", "--trainer.logger=false"])
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("lightning-gans: error: n_critic must be an int >= 1, got 0")
+    assert "Optimization" in err[0] and len(err) == 2 and TRACEBACK_ENV in err[1]
+    monkeypatch.setenv(TRACEBACK_ENV, "1")  # the full traceback on request
+    with pytest.raises(Exception, match="n_critic must be an int >= 1, got 0"):
+        main(["fit", "--config", "dcgan_digits", "--model.init_args.optimization.n_critic=0", "--trainer.logger=false"])
+
+
+def test_yaml_key_typo_is_one_short_error_with_a_suggestion(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv(TRACEBACK_ENV, raising=False)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("trainer:\n  max_epoch: 1\n")
+    assert main(["fit", "--config", "dcgan_digits", "--config", str(typo)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "usage:" not in "\n".join(err)
+    assert "'trainer.max_epoch'" in err[0] and "did you mean 'trainer.max_epochs'?" in err[0]
+
+
+def test_ckpt_path_last_resumes_the_latest_run_and_the_run_ends_with_a_summary(capsys, tmp_path, monkeypatch):
+    # Each run logs into a new version_N folder: "last" must find the previous run's checkpoint, not this run's.
+    from lightning_gans.callbacks.digits_quality import digits_classifier
+
+    monkeypatch.chdir(tmp_path)
+    digits_classifier("outputs/dcgan_digits/digits_classifier.pt", epochs=1)  # the recipe's would train 6 epochs
+    args = ["fit", "--config", "dcgan_digits", "--trainer.max_epochs=5", "--trainer.limit_train_batches=2"]
+    args += [
+        "--trainer.enable_progress_bar=false",
+        "--data.init_args.batch_size=8",
+        "--model.init_args.networks.base_width=4",
+    ]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    run = Path("outputs/dcgan_digits/version_0")
+    assert first.splitlines()[-7].startswith("Finished: 5 epochs, 10 generator steps in ")
+    for line in (
+        f"pictures:    {run / 'samples' / 'samples_epoch004_step0000010.png'}",
+        f"metrics:     {run / 'metrics.csv'}",
+        f"checkpoint:  {run / 'checkpoints' / 'last.ckpt'}",
+        "quality:     Fréchet distance in digit-classifier features (lower is better): generated vs real ",
+        f"(details in {run / 'quality.json'})",
+        "resume:      add --ckpt_path last to the same command",
+    ):
+        assert line in first
+    assert (run / "checkpoints" / "last.ckpt").is_file() and (run / "metrics.csv").is_file()
+    assert main([*args, "--trainer.max_epochs=6", "--ckpt_path", "last"]) == 0
+    second = capsys.readouterr().out
+    assert f"--ckpt_path last: resuming from {run / 'checkpoints' / 'last.ckpt'}" in second
+    resumed = torch.load("outputs/dcgan_digits/version_1/checkpoints/last.ckpt", weights_only=True)
+    assert resumed["epoch"] == 6 and resumed["lightning_gans"]["generator_steps"] == 12  # 5 epochs before, 1 here
+
+
+def test_unreadable_ckpt_path_is_one_short_error(capsys, tmp_path):
+    broken = tmp_path / "broken.ckpt"
+    broken.write_bytes(b"this is not a checkpoint\n")
+    assert main(["fit", "--config", "gan_ring", "--ckpt_path", str(broken), "--trainer.logger=false"]) == 2
+    assert f"--ckpt_path '{broken}' is not a readable checkpoint" in capsys.readouterr().err

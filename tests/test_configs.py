@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import math
 import struct
 from pathlib import Path
@@ -128,6 +129,10 @@ def test_recipe_trains_through_the_cli(name, tmp_path, monkeypatch):
         from lightning_gans.metrics.classifier import train_mnist_classifier
 
         train_mnist_classifier(config["data"]["init_args"]["data_dir"], coverage["classifier"], epochs=1, holdout=8)
+    if _callback(config, "DigitsQualityCallback") is not None:  # a 1-epoch classifier where the recipe trains one
+        from lightning_gans.callbacks.digits_quality import digits_classifier
+
+        digits_classifier(Path(config["trainer"]["default_root_dir"]) / "digits_classifier.pt", epochs=1)
     if data_class == "CIFAR10DataModule" and missing_cifar10_files(config["data"]["init_args"]["data_dir"]):
         with pytest.raises(FileNotFoundError, match="data_batch_1.*cifar-10-batches-py"):
             main(args)
@@ -153,6 +158,9 @@ def test_recipe_trains_through_the_cli(name, tmp_path, monkeypatch):
         assert len(modes) == 1 and 0 <= modes[0] <= num_modes
     if _callback(config, "ModelCheckpoint") is not None:
         assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    if _callback(config, "DigitsQualityCallback") is not None:
+        quality = json.loads((run_dir / "quality.json").read_text())
+        assert quality["generated_vs_real"] > quality["real_vs_real"] > 0  # 2 batches of training are not the data
 
 
 def test_recipe_models_are_gan_subclasses():

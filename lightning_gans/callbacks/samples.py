@@ -19,7 +19,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
-from lightning_gans.convert import to_unit_range
+from lightning_gans.convert import enlarge_for_viewing, to_unit_range
 from lightning_gans.sampling import sample_from, supports_sampling
 
 __all__ = ["SampleGridCallback", "scatter_figure"]
@@ -171,7 +171,7 @@ class SampleGridCallback(Callback):
         image = self.render(pl_module, title=f"epoch {trainer.current_epoch}, step {step}", mode_centers=centers)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{self.tag}_epoch{trainer.current_epoch:03d}_step{step:07d}.png"
-        save_image(image, path)
+        save_image(enlarge_for_viewing(image), path)  # small grids enlarged (nearest) to a viewable size
         self.saved.append(path)
         for logger in trainer.loggers:
             if not self._send(logger, image, path, step):

@@ -71,7 +71,7 @@ def test_grid_saved_as_png_and_logged_to_tensorboard(tmp_path) -> None:
     logger = TensorBoardLogger(tmp_path)
     _fit(tmp_path, PlainImages(), callback, logger=logger)
     assert [p.parent for p in callback.saved] == [tmp_path / "lightning_logs" / "version_0" / "samples"] * 2
-    assert Image.open(callback.saved[0]).size == (42, 42)  # 4 x 4 cells of 8 px + 2 px padding
+    assert Image.open(callback.saved[0]).size == (42 * 18, 42 * 18)  # 4 x 4 cells of 8 px + 2 px padding, x18
     logger.experiment.flush()
     events = EventAccumulator(logger.log_dir).Reload()
     assert len(events.Images("samples")) == 2
@@ -98,7 +98,8 @@ def test_conditional_module_gets_one_row_per_class(tmp_path) -> None:
     callback = SampleGridCallback(num_samples=12, output_dir=tmp_path / "grids")
     _fit(tmp_path, ClassShades(), callback)
     image = np.asarray(Image.open(callback.saved[-1]).convert("L"))
-    assert image.shape == (3 * 10 + 2, 4 * 10 + 2)  # 3 rows (classes) of 4 cells
+    assert image.shape == (18 * (3 * 10 + 2), 18 * (4 * 10 + 2))  # 3 rows (classes) of 4 cells, enlarged x18
+    image = image[::18, ::18]  # one pixel per generated pixel again (nearest-neighbour enlargement)
     for row, shade in enumerate((0, 128, 255)):
         cells = image[2 + 10 * row : 10 * (row + 1), 2:-2:10]  # the first pixel column of each cell
         assert np.abs(cells.astype(int) - shade).max() <= 1
