@@ -33,12 +33,14 @@ def test_remedies_are_tailored_to_the_module_settings():
     resnet = remedies_for("vanishing_gradients", {"architecture": "resnet"}, images=True)
     assert not any("architecture=" in r for r in resnet)
     images = remedies_for("mode_collapse", {"pack": 1}, images=True)
-    assert images[0].startswith("pack=2..4") and any("augment='color,translation,cutout'" in r for r in images)
+    assert images[0].startswith("networks=NetworkOptions(pack=2..4)") and any(
+        "augment='color,translation,cutout'" in r for r in images
+    )
     assert not any("augment=" in r for r in remedies_for("mode_collapse", {}, images=False))  # not for 2-D data
     # With the minimax loss, packing alone is not the first remedy: the loss switch comes with it.
     minimax_collapse = remedies_for("mode_collapse", {"loss": "minimax", "pack": 1})
-    assert "loss='non_saturating' together with pack=2..4" in minimax_collapse[0]
-    assert not any(r.startswith("pack=") for r in minimax_collapse)
+    assert "loss='non_saturating' together with networks=NetworkOptions(pack=2..4)" in minimax_collapse[0]
+    assert not any("pack=" in r for r in minimax_collapse)
     packed_minimax = remedies_for("mode_collapse", {"loss": "minimax", "pack": 4})
     assert packed_minimax[0].startswith("switch loss='minimax' to loss='non_saturating':")
     with pytest.raises(ValueError, match="kind must be one of"):

@@ -3,7 +3,7 @@ what the module is.
 
 :func:`module_settings` reads a module's anti-failure settings and :func:`remedies_for` lists the fixes that are
 not in use yet, most relevant first. For this library's :class:`~lightning_gans.gan.GAN` a remedy names the
-argument to set (``pack=2..4``); for any other LightningModule it names the technique and where it lives in
+argument to set (``networks=NetworkOptions(pack=2..4)``); for any other LightningModule it names the technique and where it lives in
 ``lightning_gans`` (``lightning_gans.nets.layers.MinibatchStdDev``), since that module has no such argument.
 """
 
@@ -67,8 +67,8 @@ def remedies_for(kind: str, settings: dict, images: bool = False) -> list[str]:
     True
     >>> any("pack=" in r for r in remedies_for("mode_collapse", {"pack": 4}))
     False
-    >>> remedies_for("mode_collapse", {"loss": "minimax", "pack": 1})[0][:70]
-    "switch loss='minimax' to loss='non_saturating' together with pack=2..4"
+    >>> remedies_for("mode_collapse", {"loss": "minimax", "pack": 1})[0][:95]
+    "switch loss='minimax' to loss='non_saturating' together with networks=NetworkOptions(pack=2..4)"
     >>> remedies_for("mode_collapse", {"ours": False})[0][:64]
     'PacGAN packing: let the discriminator judge 2-4 samples jointly '
     """
@@ -102,14 +102,14 @@ def _vanishing_gradients(s: dict, images: bool) -> list[str]:
         )
     if not s.get("r1_weight") and not s.get("gp_weight"):
         out.append(
-            "add the R1 penalty on real data (r1_weight=10; r1_interval=16 for lazy R1)"
+            "add the R1 penalty on real data: regularization=Regularization(r1_weight=10, r1_interval=16) (lazy R1)"
             if ours
             else "the R1 penalty on real data (lightning_gans.regularizers.r1_penalty, weight 10; every 16 steps for "
             "lazy R1)"
         )
     if ours:
         lrs = f" (now lr_d={s['lr_d']:g}, lr_g={s['lr_g']:g})" if s.get("lr_d") and s.get("lr_g") else ""
-        out.append(f"slow the discriminator down: lower lr_d relative to lr_g{lrs}")
+        out.append(f"slow the discriminator down: Optimization(lr_d=...) lower than lr_g{lrs}")
     else:
         out.append(
             "slow the discriminator down: give its optimizer a lower learning rate than the generator's (two "
@@ -117,28 +117,30 @@ def _vanishing_gradients(s: dict, images: bool) -> list[str]:
         )
     if not s.get("spectral_norm"):
         out.append(
-            "spectral_norm=True: spectral normalisation bounds the discriminator's Lipschitz constant"
+            "networks=NetworkOptions(spectral_norm=True): spectral normalisation bounds the discriminator's Lipschitz "
+            "constant"
             if ours
             else "spectral normalisation of the discriminator's layers (torch.nn.utils.parametrizations.spectral_norm,"
             " as lightning_gans.nets.layers.spectral_norm_if applies it): it bounds D's Lipschitz constant"
         )
     if not s.get("instance_noise"):
         out.append(
-            "instance_noise=0.1 with instance_noise_steps=<about half the run> (annealed noise on D's inputs)"
+            "Regularization(instance_noise=0.1, instance_noise_steps=<about half the run>) (annealed noise on D's "
+            "inputs)"
             if ours
             else "annealed instance noise on the discriminator's inputs, real and fake (lightning_gans.noise."
             "add_instance_noise with lightning_gans.noise.instance_noise_std: 0.1 falling to 0 over half the run)"
         )
     if not s.get("label_smoothing"):
         out.append(
-            "one-sided label smoothing: label_smoothing=0.1"
+            "one-sided label smoothing: Regularization(label_smoothing=0.1)"
             if ours
             else "one-sided label smoothing: real target 0.9 in the discriminator loss (real_target=0.9 of "
             "lightning_gans.losses.cross_entropy_d_loss)"
         )
     if images and s.get("architecture") != "resnet":
         out.append(
-            "architecture='resnet': the residual nets of WGAN-GP/SNGAN keep gradients alive in deep nets"
+            "NetworkOptions(architecture='resnet'): the residual nets of WGAN-GP/SNGAN keep gradients alive in deep nets"
             if ours
             else "residual networks (lightning_gans.nets.resnet.ResNetGenerator / ResNetDiscriminator, as in "
             "WGAN-GP/SNGAN) keep gradients alive in deep nets"
@@ -161,20 +163,21 @@ def _mode_collapse(s: dict, images: bool, within_classes: bool) -> list[str]:
         # vanishing gradients, 2 of 2 seeds); the loss switch alone still collapsed; both together covered the grid.
         out.append(
             "switch loss='minimax' to loss='non_saturating'"
-            + ("" if packed else " together with pack=2..4 (PacGAN)")
+            + ("" if packed else " together with networks=NetworkOptions(pack=2..4) (PacGAN)")
             + ": a packed discriminator sees the missing variety, but the minimax generator's gradient vanishes "
             "once the discriminator wins"
         )
     elif not packed:
         out.append(
-            "pack=2..4 (PacGAN): the discriminator judges several samples jointly and sees missing variety"
+            "networks=NetworkOptions(pack=2..4) (PacGAN): the discriminator judges several samples jointly and sees "
+            "missing variety"
             if ours
             else "PacGAN packing: let the discriminator judge 2-4 samples jointly (lightning_gans.nets.layers."
             "pack_samples before its first layer, or train lightning_gans.PacGAN): it sees missing variety"
         )
     if not s.get("minibatch_layer"):
         out.append(
-            "a minibatch layer in the discriminator: minibatch_stddev=True (MinibatchStdDev, Karras et al.) or "
+            "a minibatch layer in the discriminator: NetworkOptions(minibatch_stddev=True) (MinibatchStdDev, Karras et al.) or "
             "lightning_gans.nets.layers.MinibatchDiscrimination (Salimans et al.)"
             if ours
             else "a minibatch layer in the discriminator: lightning_gans.nets.layers.MinibatchStdDev (Karras et al.) "
@@ -182,7 +185,7 @@ def _mode_collapse(s: dict, images: bool, within_classes: bool) -> list[str]:
         )
     if images and not s.get("augment"):
         out.append(
-            "augment='color,translation,cutout' (DiffAugment on real and fake alike)"
+            "Regularization(augment='color,translation,cutout') (DiffAugment on real and fake alike)"
             if ours
             else "DiffAugment on real and fake images alike before the discriminator (lightning_gans.augment."
             "DiffAugment with 'color,translation,cutout')"
