@@ -33,12 +33,12 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning_gans.metrics.features import ClassifierFeatures
 
 from lightning_gans import GAN
 from lightning_gans.callbacks.evaluation import EvaluationCallback
 from lightning_gans.data.digits import DigitsDataModule
 from lightning_gans.metrics.classifier import MNISTClassifier, load_mnist_classifier
-from lightning_gans.metrics.features import ClassifierFeatures
 
 RESULTS = Path(__file__).parent / "results" / "eval_overhead.json"
 

@@ -31,6 +31,7 @@ from lightning_gans.nets.factory import build_networks
 from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.regularizers import gradient_penalty, r1_penalty
 from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
+from lightning_gans.sampling import check_num_samples
 from lightning_gans.strategies import check_strategy
 
 
@@ -201,6 +202,7 @@ class GAN(LightningModule):
         For a conditional model, ``labels`` (``(n,)`` ints in ``[0, num_classes)``) pick the classes; without them
         the classes cycle ``0, 1, ..., num_classes - 1, 0, ...``.
         """
+        check_num_samples(n)
         if self.num_classes is not None and labels is None:
             labels = torch.arange(n, device=self.device) % self.num_classes
         network = self.sampling_generator

@@ -21,7 +21,7 @@ from lightning_gans.callbacks.diagnosis import (
 from lightning_gans.callbacks.health_probe import HealthProbe
 from lightning_gans.callbacks.health_signals import GradNormTracker
 from lightning_gans.callbacks.remedies import format_message, module_settings, remedies_for
-from lightning_gans.sampling import supports_sampling
+from lightning_gans.sampling import check_can_sample
 
 
 class GANHealthMonitor(Callback):
@@ -165,10 +165,7 @@ class GANHealthMonitor(Callback):
                     f"GANHealthMonitor needs `{name}` (an nn.Module) on the LightningModule, "
                     f"got {type(getattr(pl_module, name, None)).__name__} on {type(pl_module).__name__}"
                 )
-        if not supports_sampling(pl_module):
-            raise TypeError(
-                f"GANHealthMonitor cannot sample {type(pl_module).__name__}: add `latent_dim` or a `sample(n)` method"
-            )
+        check_can_sample(pl_module, "GANHealthMonitor")
         self._trackers = {"g": GradNormTracker(pl_module.generator), "d": GradNormTracker(pl_module.discriminator)}
         self._param_ids = {
             "g": {id(p) for p in pl_module.generator.parameters()},
