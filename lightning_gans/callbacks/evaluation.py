@@ -138,7 +138,8 @@ class EvaluationCallback(Callback):
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # Fail now, not after an epoch: the module must give images, and the extractor must accept them.
-        probe = sample_from(pl_module, 2, seed=self.seed, batch_size=2)
+        probe_size = min(self.batch_size, self.num_samples, 16)
+        probe = sample_from(pl_module, probe_size, seed=self.seed, batch_size=probe_size)
         if probe.dim() != 4:
             raise ValueError(
                 f"EvaluationCallback needs image samples (N, C, H, W); {type(pl_module).__name__} gives "
@@ -148,8 +149,9 @@ class EvaluationCallback(Callback):
         features = extract_features(self._extractor.to(pl_module.device), probe, self.batch_size)[0]
         check_sample_counts(self.metrics, self.num_samples, self.kid_subset_size, features.shape[1])
         self.schedule.start()
-        # The first evaluation's predicted cost: this pass scaled to the fake and (first time) real samples.
-        self.schedule.predicted_seconds = (time.perf_counter() - start) / 2 * self.num_samples * 2
+        # The first evaluation's predicted cost, for the budgeted schedule: this pass scaled to the generated and
+        # (the first time) real samples. Later evaluations are predicted by the last one's measured cost.
+        self.schedule.predicted_seconds = (time.perf_counter() - start) / probe_size * 2 * self.num_samples
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *_: object) -> None:
         if self.schedule.due_after_batch(trainer, pl_module):

@@ -57,6 +57,7 @@ def evaluate_generator(
     >>> class Mean(nn.Module):
     ...     def forward(self, x):
     ...         return x.mean(dim=(2, 3))
+    >>> import torch
     >>> real = torch.rand(64, 2, 4, 4, generator=torch.Generator().manual_seed(0)) * 2 - 1
     >>> result = evaluate_generator(real, real, num_samples=64, metrics=("fid",), feature_extractor=Mean())
     >>> round(result["fid"], 6) + 0.0, result["provenance"]["num_real"]
