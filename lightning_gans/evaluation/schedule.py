@@ -6,7 +6,8 @@ One schedule object serves :class:`~lightning_gans.callbacks.EvaluationCallback`
 
 The budgeted form (``max_overhead=0.1``) measures, while training, the wall time spent training and the time spent
 in the callback's action, and acts after a batch only when the action's predicted cost (its last measured cost; before
-the first, the caller's estimate) keeps the action's total within ``max_overhead`` of the training time. Under DDP
+the first, the caller's estimate) keeps the action's total within ``max_overhead`` of the training time, leaving room
+for the final action when ``at_end`` is set. Under DDP
 rank 0 decides and broadcasts, so every rank acts at the same step (the metrics are collective).
 """
 
@@ -115,7 +116,8 @@ class Schedule:
         due = False
         if trainer.is_global_zero and self.predicted_seconds is not None:
             budget = self.max_overhead * self.training_seconds()
-            due = self.action_seconds + self.predicted_seconds <= budget
+            reserved = self.predicted_seconds if self.at_end else 0.0  # room for the final action, also predicted
+            due = self.action_seconds + self.predicted_seconds + reserved <= budget
         if trainer.world_size > 1:  # a time-based decision differs by rank: rank 0's holds
             due = bool(trainer.strategy.broadcast(due, src=0))
         return due

@@ -63,8 +63,8 @@ def test_budgeted_schedule_keeps_evaluation_within_its_share_and_evaluates_at_th
     schedule = callback.schedule
     spent = sum(entry["seconds"] for entry in callback.history)
     assert schedule.action_seconds == pytest.approx(spent, abs=0.01)
-    # Within budget up to the final evaluation, which the budget does not gate.
-    assert spent - callback.history[-1]["seconds"] <= 0.1 * schedule.training_seconds() + 0.01
+    # Within budget, the final evaluation included (its cost is reserved; the tolerance covers the prediction error).
+    assert spent <= 0.1 * schedule.training_seconds() + callback.history[-1]["seconds"] / 2
 
 
 def test_schedule_arguments_and_words() -> None:
