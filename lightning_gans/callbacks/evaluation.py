@@ -40,8 +40,9 @@ from lightning_gans.evaluation.metrics import (
     check_metrics,
     check_sample_counts,
 )
-from lightning_gans.evaluation.real import RealFeatureCache, features_of, real_batches
+from lightning_gans.evaluation.real import RealFeatureCache, real_batches, summarize_real
 from lightning_gans.evaluation.schedule import Schedule, step_count
+from lightning_gans.metrics.conditional import within_class_std
 from lightning_gans.sampling import check_can_sample, rank_share, sample_from
 
 __all__ = ["EvaluationCallback", "count_tag"]
@@ -75,6 +76,12 @@ class EvaluationCallback(Callback):
         batch_size: samples per sampling / feature batch.
         kid_subset_size: KID subset size, capped at the sample counts.
         prefix: logged names are ``f"{prefix}{metric}_{count}"``, e.g. ``val/fid_5k``.
+
+    Conditional modules (``num_classes`` set) also get ``intra_fid`` (FID within each class, averaged),
+    ``within_class_std_ratio`` (pixel standard deviation within each class, generated / real: near 0 when the
+    generator ignores its noise) and, when the feature extractor is a classifier over the same classes (e.g.
+    ``"mnist_classifier"`` for digits), ``class_accuracy``; real labels come from the dataloader's ``(image, label)``
+    items.
 
     Real images are the first ``num_samples`` items of the train dataloader's dataset (images in ``[-1, 1]``).
     Provenance (extractor, weights sha256, resize, counts, seeds, schedule) goes to the loggers' hyperparameters and,
@@ -118,6 +125,7 @@ class EvaluationCallback(Callback):
         tag = count_tag(num_samples)
         keys = [k for m in self.metrics for k in (("precision", "recall") if m == "pr" else (m,))]
         self.names = {k: f"{prefix}{k}_{tag}" for k in keys}
+        self.prefix, self.num_classes = prefix, None
         self.history: list[dict[str, float]] = []
         self.provenance: dict[str, object] = {}
         self._extractor: FeatureExtractor | None = None
@@ -132,8 +140,16 @@ class EvaluationCallback(Callback):
             self._extractor = get_feature_extractor(self.feature_extractor, self.extractor_weights)
         if "is" in self.metrics and not self._extractor.provides_logits:
             raise ValueError(self._extractor.why_no_logits())
+        self.num_classes = getattr(pl_module, "num_classes", None) or None
+        # Class accuracy needs a classifier over the module's classes: the extractor's logits (e.g. MNIST's 10).
+        accuracy = bool(self.num_classes) and self._extractor.num_classes == self.num_classes
+        if self.num_classes:
+            extra = ("intra_fid", "within_class_std_ratio") + (("class_accuracy",) if accuracy else ())
+            self.names.update({k: f"{self.prefix}{k}_{count_tag(self.num_samples)}" for k in extra})
         # Metric states are made here, not in __init__: under ddp_spawn states made in __init__ stayed shared.
-        self._metric = FeatureMetrics(self.metrics, kid_subset_size=self.kid_subset_size, seed=self.seed)
+        self._metric = FeatureMetrics(
+            self.metrics, self.kid_subset_size, self.seed, num_classes=self.num_classes, class_accuracy=accuracy
+        )
         self.history, self.provenance = [], {}  # per run: the first evaluation logs the provenance
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
@@ -145,13 +161,16 @@ class EvaluationCallback(Callback):
                 f"EvaluationCallback needs image samples (N, C, H, W); {type(pl_module).__name__} gives "
                 f"{tuple(probe.shape[1:])} per sample (for 2-D mixtures use ModeCoverageCallback('mixture'))"
             )
-        start = time.perf_counter()
-        features = extract_features(self._extractor.to(pl_module.device), probe, self.batch_size)[0]
+        extractor = self._extractor.to(pl_module.device)
+        features = extract_features(extractor, probe, self.batch_size)[0]
         check_sample_counts(self.metrics, self.num_samples, self.kid_subset_size, features.shape[1])
+        if self.schedule.max_overhead is not None:
+            # The first evaluation's predicted cost, for the budgeted schedule: a second (warm) pass over the probe,
+            # scaled to the generated and (the first time) real samples; later ones: the last measured cost.
+            start = time.perf_counter()
+            extract_features(extractor, probe, self.batch_size)
+            self.schedule.predicted_seconds = (time.perf_counter() - start) / probe_size * 2 * self.num_samples
         self.schedule.start()
-        # The first evaluation's predicted cost, for the budgeted schedule: this pass scaled to the generated and
-        # (the first time) real samples. Later evaluations are predicted by the last one's measured cost.
-        self.schedule.predicted_seconds = (time.perf_counter() - start) / probe_size * 2 * self.num_samples
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *_: object) -> None:
         if self.schedule.due_after_batch(trainer, pl_module):
@@ -175,24 +194,38 @@ class EvaluationCallback(Callback):
         extractor = self._extractor.to(device)
         metric = self._metric.to(device)
         n_local = rank_share(self.num_samples, rank, world)
+        labels = torch.arange(n_local) % self.num_classes if self.num_classes else None  # class-balanced
+        spread = torch.tensor(float("nan"))
         if n_local > 0:
-            fake = sample_from(pl_module, n_local, seed=self.seed + rank, batch_size=self.batch_size)
+            fake = sample_from(pl_module, n_local, seed=self.seed + rank, labels=labels, batch_size=self.batch_size)
             features, logits = extract_features(extractor, fake, self.batch_size, device)
-            metric.update(features, real=False, logits=logits)
-        if metric.num_real == 0:
-            real = self._real_features(trainer, device)[rank::world]  # rank r feeds its slice
-            metric.update(real.to(device), real=True)
+            metric.update(features, real=False, logits=logits, labels=labels)
+            if self.num_classes:  # diversity within each class, in pixels, on this rank's share
+                spread = within_class_std(fake, labels, self.num_classes).nanmean()
+        real = self._real_summary(trainer, device)
+        if metric.num_real == 0:  # rank r feeds its slice
+            real_labels = real.get("labels")
+            metric.update(
+                real["features"][rank::world].to(device),
+                real=True,
+                labels=None if real_labels is None else real_labels[rank::world],
+            )
         values_all = metric.compute()
+        if self.num_classes and "within_class_std" in real:
+            if world > 1:
+                spread = trainer.strategy.reduce(spread.to(device), reduce_op="mean").cpu()
+            values_all["within_class_std_ratio"] = float(spread / real["within_class_std"].nanmean())
         metric.reset()  # generated features only: real ones are kept
         values = {self.names[k]: v for k, v in values_all.items() if k in self.names}
-        spreads = {f"{self.names[k[:-4]]}_std": v for k, v in values_all.items() if k.endswith("_std")}
+        spreads = {f"{self.names[k[:-4]]}_std": v for k, v in values_all.items() if k in ("kid_std", "is_std")}
         seconds = time.perf_counter() - start
         self.schedule.record(seconds, step_count(trainer, pl_module))
         self._log(trainer, pl_module, values, spreads, seconds)
         return values
 
-    def _real_features(self, trainer: Trainer, device: torch.device) -> Tensor:
-        """Features ``(N_real, D)`` of the first ``num_samples`` real images: memory, then disk, then computed."""
+    def _real_summary(self, trainer: Trainer, device: torch.device) -> dict[str, Tensor]:
+        """Features (and labels, within-class spread) of the first ``num_samples`` real images: memory, then disk,
+        then computed."""
         loader = trainer.train_dataloader
         if not isinstance(loader, DataLoader):
             raise TypeError(
@@ -200,26 +233,22 @@ class EvaluationCallback(Callback):
             )
         batches = real_batches(loader, self.num_samples, self.batch_size)
         first = next(batches)
-        shape = tuple(first.shape[1:])
+        shape = tuple(first[0].shape[1:])
         extractor = self._extractor
         dataset = self.dataset_name or id(loader.dataset)
-        key = (
-            dataset,
-            extractor.name,
-            (extractor.weights_sha256 or "none")[:16],
-            self.num_samples,
-            "x".join(map(str, shape)),
-        )
+        sha = (extractor.weights_sha256 or "none")[:16]
+        key = (dataset, extractor.name, sha, self.num_samples, "x".join(map(str, shape)))
 
-        def compute() -> Tensor:
-            return features_of(extractor, [first, *batches], self.batch_size, device)
+        def compute() -> dict[str, Tensor]:
+            return summarize_real(extractor, [first, *batches], self.batch_size, device)
 
-        features = self._cache.features(key, compute, write=trainer.is_global_zero)
-        if len(features) < self.num_samples:
-            warnings.warn(f"only {len(features)} real images available for {self.num_samples} requested", stacklevel=2)
+        summary = self._cache.get(key, compute, write=trainer.is_global_zero)
+        count = len(summary["features"])
+        if count < self.num_samples and "num_real" not in self.provenance:
+            warnings.warn(f"only {count} real images available for {self.num_samples} requested", stacklevel=2)
         path = self._cache.last_file
-        self.provenance.update(num_real=len(features), image_shape=list(shape), real_cache_file=path and str(path))
-        return features
+        self.provenance.update(num_real=count, image_shape=list(shape), real_cache_file=path and str(path))
+        return summary
 
     # ----------------------------------------------------------------------------------------------- logging
     def _log(

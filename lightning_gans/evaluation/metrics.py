@@ -19,6 +19,7 @@ from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
 from lightning_gans.checks import check_int
+from lightning_gans.metrics.conditional import class_accuracy, intra_fid
 
 __all__ = ["METRICS", "FeatureMetrics", "check_metrics", "check_sample_counts", "kernel_inception_distance"]
 
@@ -140,8 +141,13 @@ class FeatureMetrics(Metric):
         kid_subset_size: KID subset size (capped at the sample counts when computing).
         seed: torch-fidelity's ``rng_seed`` for KID subsets and the IS shuffle.
 
+        num_classes: for a conditional generator: with labels given to :meth:`update`, adds ``intra_fid`` (FID
+            within each class, averaged over classes).
+        class_accuracy: also ``class_accuracy``: the share of generated samples whose logits (from a classifier
+            over the same classes, e.g. the MNIST classifier) pick the requested class.
+
     :meth:`compute` returns floats: ``fid``, ``kid`` and ``kid_std``, ``is`` and ``is_std``, ``precision`` and
-    ``recall`` (those asked for).
+    ``recall`` (those asked for), and the conditional ones above.
 
     >>> metric = FeatureMetrics(("fid", "pr"))
     >>> features = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
@@ -154,20 +160,31 @@ class FeatureMetrics(Metric):
 
     full_state_update = False
 
-    def __init__(self, metrics: Sequence[str] = METRICS, kid_subset_size: int = 1000, seed: int = 0) -> None:
+    def __init__(
+        self,
+        metrics: Sequence[str] = METRICS,
+        kid_subset_size: int = 1000,
+        seed: int = 0,
+        num_classes: int | None = None,
+        class_accuracy: bool = False,
+    ) -> None:
         super().__init__()
         self.metrics = check_metrics(metrics)
         self.kid_subset_size = check_int("kid_subset_size", kid_subset_size, minimum=2)
         self.seed = seed
-        self.add_state("real_features", [], dist_reduce_fx="cat")
-        self.add_state("fake_features", [], dist_reduce_fx="cat")
-        self.add_state("fake_logits", [], dist_reduce_fx="cat")
+        self.num_classes = None if num_classes is None else check_int("num_classes", num_classes, minimum=1)
+        self.class_accuracy = class_accuracy
+        for name in ("real_features", "fake_features", "fake_logits", "real_labels", "fake_labels"):
+            self.add_state(name, [], dist_reduce_fx="cat")
 
-    def update(self, features: Tensor, real: bool, logits: Tensor | None = None) -> None:
-        """Add features ``(N, D)`` of real or generated samples (and the generated samples' logits, for IS)."""
+    def update(self, features: Tensor, real: bool, logits: Tensor | None = None, labels: Tensor | None = None) -> None:
+        """Add features ``(N, D)`` of real or generated samples (the generated samples' logits, for IS and class
+        accuracy; class labels ``(N,)`` for the conditional metrics)."""
         (self.real_features if real else self.fake_features).append(features.detach().float())
         if not real and logits is not None:
             self.fake_logits.append(logits.detach().float())
+        if labels is not None:
+            (self.real_labels if real else self.fake_labels).append(labels.detach().long().to(features.device))
 
     def compute(self) -> dict[str, float]:
         from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
@@ -188,12 +205,18 @@ class FeatureMetrics(Metric):
             values["is"], values["is_std"] = score["inception_score_mean"], score["inception_score_std"]
         if "pr" in self.metrics:
             values["precision"], values["recall"] = calculate_precision_recall_full(fake, real, PR_NEIGHBORHOOD)
+        fake_labels, real_labels = _cat(self.fake_labels), _cat(self.real_labels)
+        if self.num_classes and fake_labels is not None and real_labels is not None:
+            per_class = intra_fid(fake, fake_labels, real, real_labels, self.num_classes)
+            values["intra_fid"] = float(per_class.nanmean())
+        if self.num_classes and self.class_accuracy and fake_labels is not None:
+            values["class_accuracy"] = class_accuracy(_cat(self.fake_logits), fake_labels)
         return {key: float(value) for key, value in values.items()}
 
     def reset(self) -> None:
-        real = list(self.real_features)  # Metric.reset() clears list states in place
+        real = list(self.real_features), list(self.real_labels)  # Metric.reset() clears list states in place
         super().reset()
-        self.real_features = real
+        self.real_features, self.real_labels = real
 
     @property
     def num_real(self) -> int:

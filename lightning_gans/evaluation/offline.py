@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from lightning_gans.checks import check_int
 from lightning_gans.evaluation.features import check_feature_extractor, extract_features, get_feature_extractor
 from lightning_gans.evaluation.metrics import METRICS, FeatureMetrics, check_metrics, check_sample_counts
-from lightning_gans.evaluation.real import features_of, real_batches
+from lightning_gans.evaluation.real import real_batches, summarize_real
 from lightning_gans.sampling import check_can_sample, sample_from
 
 __all__ = ["evaluate_generator"]
@@ -50,6 +51,9 @@ def evaluate_generator(
         seed: the sampling seed, KID subsets and IS shuffle (torch-fidelity's ``rng_seed``).
         kid_subset_size: KID subset size, capped at the sample counts.
 
+    Conditional modules (``num_classes`` set) are sampled class-balanced and also get ``intra_fid`` (when ``real``
+    has labels) and ``class_accuracy`` (when the extractor classifies the same classes).
+
     Returns:
         ``{"fid", "kid", "kid_std", "is", "is_std", "precision", "recall"}`` (those computed) as floats, and
         ``"provenance"``: extractor, weights sha256, resize, sample counts, seed.
@@ -57,7 +61,6 @@ def evaluate_generator(
     >>> class Mean(nn.Module):
     ...     def forward(self, x):
     ...         return x.mean(dim=(2, 3))
-    >>> import torch
     >>> real = torch.rand(64, 2, 4, 4, generator=torch.Generator().manual_seed(0)) * 2 - 1
     >>> result = evaluate_generator(real, real, num_samples=64, metrics=("fid",), feature_extractor=Mean())
     >>> round(result["fid"], 6) + 0.0, result["provenance"]["num_real"]
@@ -72,6 +75,7 @@ def evaluate_generator(
     extractor = get_feature_extractor(feature_extractor, extractor_weights)
     if "is" in chosen and not extractor.provides_logits:
         raise ValueError(extractor.why_no_logits())
+    num_classes, labels = None, None
     if isinstance(generator, Tensor):
         if generator.dim() < 2 or len(generator) < num_samples:
             raise ValueError(
@@ -81,7 +85,9 @@ def evaluate_generator(
         fake, device = generator[:num_samples], generator.device
     elif isinstance(generator, nn.Module):
         check_can_sample(generator, "evaluate_generator")
-        fake = sample_from(generator, num_samples, seed=seed, batch_size=batch_size)
+        num_classes = getattr(generator, "num_classes", None) or None
+        labels = torch.arange(num_samples) % num_classes if num_classes else None  # class-balanced, as in training
+        fake = sample_from(generator, num_samples, seed=seed, labels=labels, batch_size=batch_size)
         device = fake.device
     else:
         raise TypeError(
@@ -90,13 +96,14 @@ def evaluate_generator(
     extractor = extractor.to(device)
     fake_features, fake_logits = extract_features(extractor, fake, batch_size, device)
     check_sample_counts(chosen, num_samples, kid_subset_size, fake_features.shape[1])
-    metric = FeatureMetrics(chosen, kid_subset_size=kid_subset_size, seed=seed)
-    metric.update(fake_features, real=False, logits=fake_logits)
+    accuracy = bool(num_classes) and extractor.num_classes == num_classes
+    metric = FeatureMetrics(chosen, kid_subset_size, seed, num_classes=num_classes, class_accuracy=accuracy)
+    metric.update(fake_features, real=False, logits=fake_logits, labels=labels)
     num_real = None
     if real is not None:
-        real_features = features_of(extractor, real_batches(real, num_samples, batch_size), batch_size, device)
-        metric.update(real_features, real=True)
-        num_real = len(real_features)
+        summary = summarize_real(extractor, real_batches(real, num_samples, batch_size), batch_size, device)
+        metric.update(summary["features"], real=True, labels=summary.get("labels"))
+        num_real = len(summary["features"])
     values: dict[str, object] = dict(metric.compute())
     values["provenance"] = {
         **extractor.provenance(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import torch
@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 
 from lightning_gans.evaluation.features import FeatureExtractor, extract_features
 
-__all__ = ["images_of", "real_batches", "features_of", "RealFeatureCache"]
+__all__ = ["images_of", "labels_of", "real_batches", "summarize_real", "RealFeatureCache"]
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
@@ -44,6 +44,22 @@ def images_of(batch: object) -> Tensor:
     )
 
 
+def labels_of(batch: object) -> Tensor | None:
+    """The integer class labels of a batch, when it has them: the second element of a tuple/list, or
+    ``batch["label"]`` / ``batch["labels"]``; else ``None``.
+
+    >>> labels_of((torch.zeros(2, 1, 4, 4), torch.tensor([0, 1])))
+    tensor([0, 1])
+    """
+    candidate = None
+    if isinstance(batch, (tuple, list)) and len(batch) > 1:
+        candidate = batch[1]
+    elif isinstance(batch, dict):
+        candidate = batch.get("label", batch.get("labels"))
+    is_int = isinstance(candidate, Tensor) and not candidate.is_floating_point() and candidate.dim() == 1
+    return candidate if is_int else None
+
+
 class _Folder(Dataset):
     """Image files of a folder (sorted by name) as ``[-1, 1]`` float tensors, grey kept grey."""
 
@@ -65,14 +81,15 @@ class _Folder(Dataset):
 
 def real_batches(
     real: Dataset | DataLoader | Tensor | str | os.PathLike, limit: int, batch_size: int
-) -> Iterator[Tensor]:
-    """Batches of the first ``limit`` real images (``[-1, 1]``), in order, from any accepted source."""
+) -> Iterator[tuple[Tensor, Tensor | None]]:
+    """Batches ``(images, labels or None)`` of the first ``limit`` real images (``[-1, 1]``), in order, from any
+    accepted source."""
     if isinstance(real, (str, os.PathLike)):
         if not Path(real).is_dir():
             raise ValueError(f"real as a path must be a folder of images, got {str(real)!r}")
         real = _Folder(Path(real))
     if isinstance(real, Tensor):
-        yield from real[:limit].split(batch_size)
+        yield from ((images, None) for images in real[:limit].split(batch_size))
         return
     if isinstance(real, DataLoader):
         dataset, workers, collate = real.dataset, real.num_workers, real.collate_fn
@@ -86,9 +103,9 @@ def real_batches(
         batches = iter(DataLoader(subset, batch_size=batch_size))
     count = 0
     for batch in batches:
-        images = images_of(batch)[: limit - count]
+        images, labels = images_of(batch)[: limit - count], labels_of(batch)
         count += len(images)
-        yield images
+        yield images, None if labels is None else labels[: len(images)]
         if count >= limit:
             return
 
@@ -97,13 +114,13 @@ class RealFeatureCache:
     """Real features by key, in memory and (with ``directory``) on disk, written atomically.
 
     >>> cache = RealFeatureCache(None)
-    >>> cache.features(("toy",), lambda: torch.ones(3, 2)).shape
+    >>> cache.get(("toy",), lambda: {"features": torch.ones(3, 2)})["features"].shape
     torch.Size([3, 2])
     """
 
     def __init__(self, directory: str | os.PathLike | None) -> None:
         self.directory = None if directory is None else Path(directory)
-        self.memory: dict[tuple, Tensor] = {}
+        self.memory: dict[tuple, dict[str, Tensor]] = {}
         self.last_file: Path | None = None
 
     def path(self, key: tuple) -> Path | None:
@@ -112,27 +129,41 @@ class RealFeatureCache:
         name = "_".join(str(part) for part in key)
         return self.directory / (re.sub(r"[^A-Za-z0-9_.-]", "-", f"real_{name}") + ".pt")
 
-    def features(self, key: tuple, compute, write: bool = True) -> Tensor:
-        """The features stored under ``key``, else ``compute()`` (stored; written to disk when ``write``)."""
+    def get(self, key: tuple, compute: Callable[[], dict[str, Tensor]], write: bool = True) -> dict[str, Tensor]:
+        """The tensors stored under ``key``, else ``compute()`` (stored; written to disk when ``write``)."""
         path = self.path(key)
         self.last_file = path
         if key not in self.memory and path is not None and path.is_file():
-            self.memory[key] = torch.load(path, map_location="cpu", weights_only=True)["features"]
+            stored = torch.load(path, map_location="cpu", weights_only=True)
+            self.memory[key] = {name: value for name, value in stored.items() if isinstance(value, Tensor)}
         if key not in self.memory:
-            self.memory[key] = compute().float().cpu()
+            self.memory[key] = compute()
             if path is not None and write:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".tmp{os.getpid()}")
-                torch.save({"features": self.memory[key], "key": [str(k) for k in key]}, tmp)
+                torch.save({**self.memory[key], "key": [str(k) for k in key]}, tmp)
                 os.replace(tmp, path)  # atomic: a reader never sees half a file
         return self.memory[key]
 
 
-def features_of(
-    extractor: FeatureExtractor, batches: Iterable[Tensor], batch_size: int, device: torch.device
-) -> Tensor:
-    """Features ``(N, D)`` of image batches, on the CPU."""
-    chunks = [extract_features(extractor, images, batch_size, device)[0].cpu() for images in batches]
-    if not chunks:
+def summarize_real(
+    extractor: FeatureExtractor, batches: Iterable[tuple[Tensor, Tensor | None]], batch_size: int, device: torch.device
+) -> dict[str, Tensor]:
+    """What evaluation needs of the real images: ``features`` ``(N, D)``, and with labels ``labels`` ``(N,)`` and
+    ``within_class_std`` (per class, pixel space; see :func:`~lightning_gans.metrics.within_class_std`)."""
+    from lightning_gans.metrics.conditional import within_class_std
+
+    features, labels, images = [], [], []
+    for batch_images, batch_labels in batches:
+        features.append(extract_features(extractor, batch_images, batch_size, device)[0].cpu())
+        if batch_labels is not None:
+            labels.append(batch_labels.cpu())
+            images.append(batch_images.float().cpu())
+    if not features:
         raise ValueError("no real images found")
-    return torch.cat(chunks)
+    summary = {"features": torch.cat(features)}
+    if labels and len(labels) == len(features):
+        summary["labels"] = torch.cat(labels)
+        num_classes = int(summary["labels"].max()) + 1
+        summary["within_class_std"] = within_class_std(torch.cat(images), summary["labels"], num_classes)
+    return summary

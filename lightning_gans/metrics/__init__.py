@@ -2,13 +2,15 @@
 diversity. Feature extractors and FID/KID/IS live in :mod:`lightning_gans.evaluation`."""
 
 from lightning_gans.metrics.classifier import MNISTClassifier, load_mnist_classifier, train_mnist_classifier
-from lightning_gans.metrics.conditional import within_class_std
+from lightning_gans.metrics.conditional import class_accuracy, intra_fid, within_class_std
 from lightning_gans.metrics.mode_coverage import MixtureModeCoverage, kl_to_uniform
 from lightning_gans.metrics.precision_recall import KnnPrecisionRecall
 from lightning_gans.metrics.stacked_mnist import StackedMNISTModes, stacked_mode_ids
 
 __all__ = [
     "KnnPrecisionRecall",
+    "class_accuracy",
+    "intra_fid",
     "MNISTClassifier",
     "MixtureModeCoverage",
     "StackedMNISTModes",

@@ -62,7 +62,7 @@ def test_conditional_generator_module_gets_class_balanced_labels(tiny_features) 
     module = PlainConditional().train()
     real = TensorDataset(_images(64, seed=1), torch.zeros(64, dtype=torch.long))  # (image, label) items
     result = evaluate_generator(module, real, num_samples=64, feature_extractor=tiny_features, kid_subset_size=32)
-    assert set(result) == {"fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "provenance"}
+    assert set(result) == {"fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "intra_fid", "provenance"}
     assert result["fid"] > 0 and result["is"] >= 1.0 and 0 <= result["precision"] <= 1 and 0 <= result["recall"] <= 1
     assert result["provenance"]["kid_subset_size"] == 32
     labels = torch.cat(module.generator.labels_seen)
