@@ -130,6 +130,7 @@ class EvaluationCallback(Callback):
         self.provenance: dict[str, object] = {}
         self._extractor: FeatureExtractor | None = None
         self._metric: FeatureMetrics | None = None
+        self._real: dict[str, Tensor] | None = None
 
     # ------------------------------------------------------------------------------------------------ hooks
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
@@ -151,6 +152,7 @@ class EvaluationCallback(Callback):
             self.metrics, self.kid_subset_size, self.seed, num_classes=self.num_classes, class_accuracy=accuracy
         )
         self.history, self.provenance = [], {}  # per run: the first evaluation logs the provenance
+        self._real: dict[str, Tensor] | None = None
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # Fail now, not after an epoch: the module must give images, and the extractor must accept them.
@@ -202,7 +204,10 @@ class EvaluationCallback(Callback):
             metric.update(features, real=False, logits=logits, labels=labels)
             if self.num_classes:  # diversity within each class, in pixels, on this rank's share
                 spread = within_class_std(fake, labels, self.num_classes).nanmean()
-        real = self._real_summary(trainer, device)
+        if self._real is None:
+            with torch.random.fork_rng(devices=[]):  # iterating a DataLoader draws a seed: keep training's stream
+                self._real = self._real_summary(trainer, device)
+        real = self._real
         if metric.num_real == 0:  # rank r feeds its slice
             real_labels = real.get("labels")
             metric.update(
