@@ -156,7 +156,8 @@ class EvaluationCallback(Callback):
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # Fail now, not after an epoch: the module must give images, and the extractor must accept them.
-        probe_size = min(self.batch_size, self.num_samples, 16)
+        # A few samples suffice to check shapes; the budgeted schedule also times a pass over up to 16 of them.
+        probe_size = min(self.batch_size, self.num_samples, 16 if self.schedule.max_overhead is not None else 2)
         probe = sample_from(pl_module, probe_size, seed=self.seed, batch_size=probe_size)
         if probe.dim() != 4:
             raise ValueError(
