@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import lightning as L
@@ -76,3 +77,26 @@ def test_schedule_arguments_and_words() -> None:
         Schedule(every_n_steps=1.5)
     with pytest.raises(ValueError, match="give one of"):
         Schedule(every_n_steps=5, max_overhead=0.1)
+
+
+def test_budgeted_schedule_under_ddp_acts_on_every_rank_at_once(tmp_path) -> None:
+    # Rank 0's time-based decision is broadcast: ranks that disagreed would hang in the metrics' collectives.
+    callback = EvaluationCallback(
+        metrics=("fid",), num_samples=32, batch_size=16, max_overhead=0.5, feature_extractor=SlowFeatures()
+    )
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp_fork",
+        max_steps=30,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        callbacks=[callback],
+    )
+    trainer.fit(SlowStep(), DataLoader(TensorDataset(torch.rand(30 * 8, 1, 8, 8) * 2 - 1), batch_size=4))
+    assert "val/fid_32" in trainer.callback_metrics  # the final evaluation, synchronised over both ranks
+    record = json.loads((tmp_path / "evaluation.json").read_text())  # written by rank 0
+    assert record["evaluations"][-1]["step"] == 30 and record["provenance"]["world_size"] == 2
