@@ -10,7 +10,8 @@ configuration: ``--config`` (a shipped recipe name or a YAML file), or by defaul
 
 ``evaluate`` prints a short table and writes JSON (values + provenance: checkpoint hash, model, step, data, feature
 extractor, counts, seed, versions). Image data get FID / KID / precision-recall (and IS when asked); data that define
-modes (2-D mixtures: ``mode_centers`` and ``std`` on the data module) get the mode-coverage metrics.
+modes get the mode-coverage metrics: 2-D mixtures (``mode_centers`` and ``std`` on the data module), and stacked MNIST
+(3-channel samples, with ``--classifier`` or the run's stacked-MNIST ``ModeCoverageCallback`` classifier).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _run_config(checkpoint: Path, config: str | None) -> tuple[dict, Path]:
 
 
 def load_run(checkpoint: str | Path, config: str | None = None) -> tuple[LightningModule, LightningDataModule, Path]:
-    """The trained module (eval mode, CPU) and the run's data module, from a checkpoint and the run's config."""
+    """The trained module (eval mode, CPU), the run's data module and the config file, from a checkpoint."""
     checkpoint = Path(checkpoint).expanduser()
     if not checkpoint.is_file():
         raise ValueError(f"checkpoint not found: {checkpoint}")
@@ -98,10 +99,14 @@ def evaluate_main(argv: Sequence[str]) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="where to write the JSON (default: <checkpoint>.evaluation.json)")
+    parser.add_argument(
+        "--classifier", default=None, help="digit classifier for stacked-MNIST modes (default: the run's, if any)"
+    )
     args = parser.parse_args(list(argv))
     checkpoint = Path(args.checkpoint).expanduser()
     try:
         module, datamodule, config = load_run(checkpoint, args.config)
+        args.classifier = args.classifier or _run_classifier(config)
         values = _evaluate(module, datamodule, args)
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
         print(f"lightning-gans evaluate: error: {err}", file=sys.stderr)
@@ -118,6 +123,16 @@ def evaluate_main(argv: Sequence[str]) -> int:
         print(f"  {key:<{width}}  {value:.6g}")
     print(f"JSON with provenance: {out}")
     return 0
+
+
+def _run_classifier(config: Path) -> str | None:
+    """The digit classifier of the run's stacked-MNIST ModeCoverageCallback, when it has one."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for callback in (settings.get("trainer") or {}).get("callbacks") or []:
+        init = callback.get("init_args") or {}
+        if callback.get("class_path", "").endswith("ModeCoverageCallback") and init.get("metric") == "stacked_mnist":
+            return init.get("classifier")
+    return None
 
 
 def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: argparse.Namespace) -> dict:
@@ -155,6 +170,14 @@ def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: ar
     )
     extra.update(result.pop("provenance"))
     values.update({k: float(v) for k, v in result.items() if isinstance(v, float) and math.isfinite(v)})
+    if probe.shape[1] == 3 and args.classifier is not None:  # stacked MNIST: the 1,000 digit triples are the modes
+        from lightning_gans.metrics import StackedMNISTModes, load_mnist_classifier
+
+        metric = StackedMNISTModes(load_mnist_classifier(args.classifier))
+        for chunk in sample_from(module, args.num_samples, seed=args.seed).split(args.batch_size):
+            metric.update(chunk)
+        values.update({key: float(value) for key, value in metric.compute().items()})
+        extra.update(mode_metric="StackedMNISTModes (VEEGAN / PacGAN protocol)", mode_classifier=str(args.classifier))
     return {"values": values, **extra}
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
-from lightning_gans.cli import main
+from lightning_gans.cli import main, resolve_config
 from lightning_gans.metrics.classifier import MNISTClassifier, weights_sha256
 
 
@@ -91,3 +92,42 @@ def test_sample_a_conditional_recipe_to_png_and_tensor_with_labels(tmp_path) -> 
     assert saved["samples"].shape == (6, 1, 28, 28) and saved["labels"].tolist() == [7] * 6
     assert main(["sample", str(checkpoint), "--out", str(tensor), "--labels", "10"]) == 2  # class out of range
     assert main(["sample", str(checkpoint), "--out", str(tmp_path / "x.jpg")]) == 2
+
+
+def test_evaluate_a_stacked_mnist_checkpoint_counts_its_modes(tmp_path, tiny_classifier) -> None:
+    import gzip
+
+    import numpy as np
+
+    data = tmp_path / "mnist"
+    data.mkdir()
+    for kind, array in (("images-idx3", np.zeros((40, 28, 28))), ("labels-idx1", np.arange(40) % 10)):
+        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+        (data / f"t10k-{kind}-ubyte.gz").write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+    recipe = yaml.safe_load(Path(resolve_config("dcgan_stacked_mnist")).read_text())
+    recipe["data"]["init_args"].update(data_dir=str(data), num_samples=128, num_workers=0)
+    recipe["model"]["init_args"]["base_width"] = 8
+    for callback in recipe["trainer"]["callbacks"]:
+        if callback["class_path"].endswith("ModeCoverageCallback"):
+            callback["init_args"]["classifier"] = str(tiny_classifier)
+    config = tmp_path / "stacked.yaml"
+    config.write_text(yaml.safe_dump(recipe))
+    checkpoint = _train(str(config), tmp_path)
+    status = main(
+        [
+            "evaluate",
+            str(checkpoint),
+            "--num-samples",
+            "64",
+            "--metrics",
+            "fid",
+            "--feature-extractor",
+            "mnist_classifier",
+            "--extractor-weights",
+            str(tiny_classifier),
+        ]
+    )
+    assert status == 0
+    record = json.loads(checkpoint.with_suffix(".evaluation.json").read_text())
+    assert {"fid", "modes", "kl"} <= set(record["values"]) and 1 <= record["values"]["modes"] <= 64
+    assert record["provenance"]["mode_classifier"] == str(tiny_classifier)  # read from the run's callback
