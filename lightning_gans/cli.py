@@ -238,6 +238,10 @@ def main(args: Sequence[str] | None = None) -> int:
     if not args:
         print(overview())
         return 0
+    if args[0] in ("evaluate", "sample"):  # checkpoint -> numbers / pictures (lightning_gans.cli_eval)
+        from lightning_gans.cli_eval import evaluate_main, sample_main
+
+        return (evaluate_main if args[0] == "evaluate" else sample_main)(args[1:])
     if args[0] == "configs":
         try:
             print(_recipe_table() if len(args) == 1 else Path(resolve_config(args[1])).read_text(encoding="utf-8"))

@@ -36,6 +36,7 @@ from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.options import Optimization, Regularization, as_options, options_as_dict
 from lightning_gans.regularizers import discriminator_regularizers
 from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
+from lightning_gans.sampling import check_num_samples
 from lightning_gans.strategies import check_strategy
 
 
@@ -143,6 +144,7 @@ class GAN(LightningModule):
         For a conditional model, ``labels`` (``(n,)`` ints in ``[0, num_classes)``) pick the classes; without them
         the classes cycle ``0, 1, ..., num_classes - 1, 0, ...``.
         """
+        check_num_samples(n)
         if self.num_classes is not None and labels is None:
             labels = torch.arange(n, device=self.device) % self.num_classes
         self._check_label_range(labels)

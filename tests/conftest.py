@@ -11,7 +11,7 @@ from torch import nn
 
 
 class TinyFeatures(nn.Module):
-    """A fixed random feature network for metric tests: uint8 ``(N, C, H, W)`` -> 8 features, 5 logits.
+    """A fixed random feature network for metric tests: images ``(N, C, H, W)`` in [-1, 1] -> 8 features, 5 logits.
 
     Channels are averaged first, so grey images and the same images stored as RGB give the same features.
     """
@@ -25,7 +25,7 @@ class TinyFeatures(nn.Module):
         self.head = nn.Linear(8, 5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.float().mean(dim=1, keepdim=True) / 127.5 - 1.0
+        x = x.mean(dim=1, keepdim=True)
         return torch.tanh(self.conv(x)).mean(dim=(2, 3))  # (N, 8)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:

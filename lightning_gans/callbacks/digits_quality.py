@@ -22,9 +22,9 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from lightning_gans.checks import check_int
 from lightning_gans.convert import to_uint8
-from lightning_gans.evaluate import evaluate_generator
+from lightning_gans.evaluation.features import ClassifierFeatures
+from lightning_gans.evaluation.offline import evaluate_generator
 from lightning_gans.metrics.classifier import load_mnist_classifier, train_mnist_classifier
-from lightning_gans.metrics.features import ClassifierFeatures
 from lightning_gans.sampling import sample_from
 
 __all__ = ["DigitsQualityCallback", "digits_classifier"]

@@ -14,7 +14,7 @@ from torchmetrics import Metric
 from lightning_gans.metrics.classifier import load_mnist_classifier
 from lightning_gans.metrics.mode_coverage import MixtureModeCoverage
 from lightning_gans.metrics.stacked_mnist import StackedMNISTModes
-from lightning_gans.sampling import sample_from, supports_sampling
+from lightning_gans.sampling import check_can_sample, rank_share, sample_from
 
 __all__ = ["ModeCoverageCallback"]
 
@@ -109,13 +109,23 @@ class ModeCoverageCallback(Callback):
         """Create this process's metric (not in ``__init__``: spawned ranks would share its states)."""
         if stage != "fit" or self.metric is not None:
             return
-        if not supports_sampling(pl_module):
-            raise TypeError(
-                f"ModeCoverageCallback cannot draw samples from {type(pl_module).__name__}: give it a "
-                "`sample(n, labels=None)` method, or a `generator` module and a `latent_dim`"
-            )
+        check_can_sample(pl_module, "ModeCoverageCallback")
         # The module is moved to its device after `setup`; the strategy already knows which device that is.
         self.metric = self._build_metric(trainer).to(trainer.strategy.root_device)
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Fail now, not after an epoch, when the module's samples are not what the metric counts."""
+        if callable(self.metric_spec):
+            return
+        shape = tuple(sample_from(pl_module, 2, seed=self.seed).shape[1:])
+        wanted = {"mixture": ((2,), "2-D points (N, 2)"), "stacked_mnist": (None, "3-channel images (N, 3, H, W)")}
+        expected, words = wanted[self.metric_spec]
+        fits = shape == expected if expected is not None else len(shape) == 3 and shape[0] == 3
+        if not fits:
+            raise ValueError(
+                f"ModeCoverageCallback(metric={self.metric_spec!r}) counts modes of {words}; "
+                f"{type(pl_module).__name__} gives samples of shape {shape} (for images use EvaluationCallback)"
+            )
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Sample, compute the metric over all processes, log ``val/<key>`` and append to ``history``."""
@@ -132,7 +142,7 @@ class ModeCoverageCallback(Callback):
             raise RuntimeError("ModeCoverageCallback.evaluate() called before setup()")
         metric = self.metric.to(pl_module.device)
         metric.reset()
-        share = self.num_samples // world_size + int(rank < self.num_samples % world_size)
+        share = rank_share(self.num_samples, rank, world_size)
         if share > 0:
             metric.update(sample_from(pl_module, share, seed=self.seed + rank))
         return {key: float(value) for key, value in metric.compute().items()}

@@ -19,8 +19,10 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor
 from torchvision.utils import make_grid, save_image
 
+from lightning_gans.checks import check_int
 from lightning_gans.convert import enlarge_for_viewing, to_unit_range
-from lightning_gans.sampling import sample_from, supports_sampling
+from lightning_gans.evaluation.schedule import Schedule, step_count
+from lightning_gans.sampling import check_can_sample, sample_from
 
 __all__ = ["SampleGridCallback", "scatter_figure"]
 
@@ -70,8 +72,9 @@ class SampleGridCallback(Callback):
 
     Args:
         num_samples: samples per picture (for conditional modules, ``num_samples // num_classes`` per class).
-        every_n_steps / every_n_epochs: schedule; give at most one (default: every epoch). Steps are the module's
-            ``generator_steps`` when it has them, else ``trainer.global_step``.
+        every_n_steps / every_n_epochs: schedule (a :class:`~lightning_gans.evaluation.Schedule`); give at most
+            one (default: every epoch). Steps are the module's ``generator_steps`` when it has them, else
+            ``trainer.global_step``.
         seed: the fixed noise seed.
         nrow: images per grid row (default: square grid; per class for conditional modules).
         output_dir: where PNG files go.
@@ -79,8 +82,8 @@ class SampleGridCallback(Callback):
             (as :class:`~lightning_gans.data.toy.ToyDataModule` has).
         tag: logger tag and file-name prefix.
 
-    >>> SampleGridCallback(num_samples=16, every_n_steps=100).every_n_steps
-    100
+    >>> SampleGridCallback(num_samples=16, every_n_steps=100).schedule.describe()
+    'every 100 steps'
     """
 
     def __init__(
@@ -94,49 +97,32 @@ class SampleGridCallback(Callback):
         mode_centers: Tensor | None = None,
         tag: str = "samples",
     ) -> None:
-        for arg, value in (
-            ("num_samples", num_samples),
-            ("every_n_steps", every_n_steps),
-            ("every_n_epochs", every_n_epochs),
-            ("nrow", nrow),
-        ):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                allowed = "a positive int" if arg == "num_samples" else "a positive int or None"
-                raise ValueError(f"`{arg}` must be {allowed}, got {value!r}")
-        if every_n_steps is not None and every_n_epochs is not None:
-            raise ValueError(
-                f"give `every_n_steps` or `every_n_epochs`, not both; got {every_n_steps}, {every_n_epochs}"
-            )
+        check_int("num_samples", num_samples, minimum=1)
+        if nrow is not None:
+            check_int("nrow", nrow, minimum=1)
+        self.schedule = Schedule(every_n_steps=every_n_steps, every_n_epochs=every_n_epochs)
         if mode_centers is not None:
             mode_centers = torch.as_tensor(mode_centers, dtype=torch.float32)
             if mode_centers.dim() != 2 or mode_centers.shape[1] != 2:
                 raise ValueError(f"`mode_centers` must have shape (K, 2), got {tuple(mode_centers.shape)}")
         self.num_samples, self.seed, self.nrow, self.tag = num_samples, seed, nrow, tag
-        self.every_n_steps = every_n_steps
-        self.every_n_epochs = every_n_epochs if every_n_steps is not None or every_n_epochs else 1
         self.output_dir = None if output_dir is None else Path(output_dir)
         self.mode_centers = mode_centers
         self.saved: list[Path] = []
-        self._last_step = -1
         self._told: set[str] = set()
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        if stage == "fit" and not supports_sampling(pl_module):
-            raise TypeError(
-                f"SampleGridCallback cannot draw samples from {type(pl_module).__name__}: give it a "
-                "`sample(n, labels=None)` method, or a `generator` module and a `latent_dim`"
-            )
+        if stage == "fit":
+            check_can_sample(pl_module, "SampleGridCallback")
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if self.every_n_steps is None and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+        if self.schedule.due_after_epoch(trainer, pl_module):
+            self.schedule.record(0.0, step_count(trainer, pl_module))
             self.log_samples(trainer, pl_module)
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *_: object) -> None:
-        if self.every_n_steps is None:
-            return
-        step = int(getattr(pl_module, "generator_steps", trainer.global_step))
-        if step > 0 and step % self.every_n_steps == 0 and step != self._last_step:
-            self._last_step = step
+        if self.schedule.due_after_batch(trainer, pl_module):
+            self.schedule.record(0.0, step_count(trainer, pl_module))
             self.log_samples(trainer, pl_module)
 
     def render(self, pl_module: LightningModule, title: str = "", mode_centers: Tensor | None = None) -> Tensor:

@@ -14,8 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans.callbacks.evaluation import EvaluationCallback
-from lightning_gans.evaluate import evaluate_generator
-from lightning_gans.metrics.features import get_feature_extractor
+from lightning_gans.evaluation import evaluate_generator, get_feature_extractor
 from lightning_gans.sampling import sample_from
 
 NUM, BATCH = 64, 32
@@ -24,7 +23,7 @@ NUM, BATCH = 64, 32
 class PlainGAN(L.LightningModule):
     """Not ours: a ``generator``, a ``latent_dim`` and its own (automatic-optimization) training step.
 
-    Outputs stay below 0.9, so a uint8 value of 255 marks a real image (see :class:`Counting`).
+    Outputs stay below 0.9, so a pixel at 1.0 marks a real image (see :class:`Counting`).
     """
 
     def __init__(self, num_classes: int | None = None) -> None:
@@ -91,7 +90,7 @@ def test_callback_agrees_with_torch_fidelity_on_a_plain_module(tmp_path, tiny_fe
 
 
 class Counting(nn.Module):
-    """Wraps a feature module and counts forward passes over real images (pixel (0, 0) at 255)."""
+    """Wraps a feature module and counts forward passes over real images (pixel (0, 0) at 1.0)."""
 
     num_features = 8
 
@@ -100,7 +99,7 @@ class Counting(nn.Module):
         self.inner, self.real_calls, self.fake_calls = inner, 0, 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if bool((x[:, 0, 0, 0] == 255).all()):
+        if bool((x[:, 0, 0, 0] == 1.0).all()):
             self.real_calls += 1
         else:
             self.fake_calls += 1
@@ -119,7 +118,7 @@ def test_real_statistics_are_computed_once_and_training_rng_is_untouched(tmp_pat
     per_pass = math.ceil(NUM / BATCH)
     assert len(callback.history) == 3
     assert counting.real_calls == per_pass  # once, not once per epoch
-    assert counting.fake_calls == 3 * per_pass
+    assert counting.fake_calls == 3 * per_pass + 1  # + the fit-start check of the samples
 
     state = torch.get_rng_state()
     again = callback.evaluate(trainer, module)
@@ -160,14 +159,14 @@ def test_every_n_steps_and_class_balanced_labels_for_conditional_modules(tmp_pat
     )
     _fit(_trainer(tmp_path, callback, max_steps=6, max_epochs=-1), Conditional(num_classes=3), _data(6 * BATCH))
     assert [entry["step"] for entry in callback.history] == [2, 4, 6]
-    labels = torch.cat(labels_seen[:2])  # one evaluation: 64 samples in batches of 32
+    labels = torch.cat(labels_seen[1:3])  # one evaluation (after the fit-start check): 64 samples in batches of 32
     assert torch.equal(labels, torch.arange(NUM) % 3)
 
 
 def test_bad_arguments_are_named(tmp_path, tiny_features) -> None:
     with pytest.raises(ValueError, match="metrics"):
         EvaluationCallback(metrics=("fid", "ppl"))
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="give one of"):
         EvaluationCallback(every_n_epochs=1, every_n_steps=10)
     with pytest.raises(ValueError, match="dataset_name"):
         EvaluationCallback(real_cache_dir=tmp_path)
@@ -180,7 +179,7 @@ def test_bad_arguments_are_named(tmp_path, tiny_features) -> None:
         num_features = 2
 
         def forward(self, x):
-            return x.float().flatten(1)[:, :2]
+            return x.flatten(1)[:, :2]
 
     callback = EvaluationCallback(metrics=("is",), feature_extractor=NoLogits())
     with pytest.raises(ValueError, match="no logits"):

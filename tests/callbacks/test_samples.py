@@ -146,7 +146,7 @@ def test_mode_centres_default_to_the_datamodules(tmp_path, monkeypatch) -> None:
 
 
 def test_bad_arguments_are_named() -> None:
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="give one of"):
         SampleGridCallback(every_n_steps=10, every_n_epochs=1)
     with pytest.raises(ValueError, match="num_samples"):
         SampleGridCallback(num_samples=0)

@@ -23,7 +23,7 @@ from lightning_gans.callbacks.health.rules import HealthRules
 from lightning_gans.callbacks.health.signals import GradNormTracker
 from lightning_gans.callbacks.health.thresholds import HealthThresholds
 from lightning_gans.checks import check_int
-from lightning_gans.sampling import supports_sampling
+from lightning_gans.sampling import check_can_sample
 
 DEFAULT_THRESHOLDS = HealthThresholds()  # frozen, so one shared default instance is safe
 
@@ -138,10 +138,7 @@ class GANHealthMonitor(Callback):
                     f"GANHealthMonitor needs `{name}` (an nn.Module) on the LightningModule, "
                     f"got {type(getattr(pl_module, name, None)).__name__} on {type(pl_module).__name__}"
                 )
-        if not supports_sampling(pl_module):
-            raise TypeError(
-                f"GANHealthMonitor cannot sample {type(pl_module).__name__}: add `latent_dim` or a `sample(n)` method"
-            )
+        check_can_sample(pl_module, "GANHealthMonitor")
         self._trackers = {"g": GradNormTracker(pl_module.generator), "d": GradNormTracker(pl_module.discriminator)}
         self._settings = module_settings(pl_module)
         self.rules.saturation_route = _engine.loss_is_sigmoid(pl_module)

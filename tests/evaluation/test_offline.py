@@ -1,4 +1,4 @@
-"""Final evaluation through torch-fidelity: closed forms, generator / dataset / folder inputs, Inception offline."""
+"""Offline evaluation: closed forms, generator / dataset / folder inputs, Inception through torch-fidelity."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from torch.utils.data import TensorDataset
 from torchvision.utils import save_image
 
 from lightning_gans.convert import to_uint8, to_unit_range
-from lightning_gans.evaluate import evaluate_generator, register_with_fidelity
-from lightning_gans.metrics.features import get_feature_extractor
+from lightning_gans.evaluation import evaluate_generator
 
 
 def _images(n: int, seed: int, channels: int = 1) -> torch.Tensor:
@@ -23,7 +22,7 @@ class Pixels(nn.Module):
     num_features = 4
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.float().flatten(1)[:, :4]
+        return x.flatten(1)[:, :4]
 
 
 class ConditionalNet(nn.Module):
@@ -52,23 +51,23 @@ def test_fid_matches_the_closed_form_and_is_zero_against_itself() -> None:
     real = _images(200, seed=0)
     same = evaluate_generator(real, real, num_samples=200, metrics=("fid",), feature_extractor=Pixels())
     assert same["fid"] == pytest.approx(0.0, abs=1e-3)
-    # every pixel + 20/255 in uint8 -> features + 20 -> FID = D * 20^2 (covariances unchanged)
+    # every pixel + 20 grey levels -> features + 20/127.5 -> FID = D * (20/127.5)^2 (covariances unchanged)
     shifted = to_uint8(real).float().add(20).div(127.5).sub(1)
     moved = evaluate_generator(shifted, real, num_samples=200, metrics=("fid",), feature_extractor=Pixels())
-    assert moved["fid"] == pytest.approx(4 * 20.0**2, rel=1e-3)
+    assert moved["fid"] == pytest.approx(4 * (20.0 / 127.5) ** 2, rel=1e-3)
     assert moved["provenance"]["num_fake"] == moved["provenance"]["num_real"] == 200
 
 
-def test_generator_module_through_the_fidelity_wrapper(tiny_features) -> None:
+def test_conditional_generator_module_gets_class_balanced_labels(tiny_features) -> None:
     module = PlainConditional().train()
     real = TensorDataset(_images(64, seed=1), torch.zeros(64, dtype=torch.long))  # (image, label) items
     result = evaluate_generator(module, real, num_samples=64, feature_extractor=tiny_features, kid_subset_size=32)
-    assert set(result) == {"fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "provenance"}
+    assert set(result) == {"fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "intra_fid", "provenance"}
     assert result["fid"] > 0 and result["is"] >= 1.0 and 0 <= result["precision"] <= 1 and 0 <= result["recall"] <= 1
     assert result["provenance"]["kid_subset_size"] == 32
     labels = torch.cat(module.generator.labels_seen)
-    assert len(labels) == 64 and labels.min() >= 0 and labels.max() <= 2  # uniformly drawn class labels
-    assert module.training and module.generator.training  # modes restored after torch-fidelity's eval()
+    assert torch.equal(labels, torch.arange(64) % 3)  # class-balanced, as in the callback
+    assert module.training and module.generator.training  # modes restored after sampling in eval mode
 
 
 def test_folder_of_pngs_gives_the_same_numbers_as_the_tensor(tmp_path, tiny_features) -> None:
@@ -80,18 +79,6 @@ def test_folder_of_pngs_gives_the_same_numbers_as_the_tensor(tmp_path, tiny_feat
     from_tensor = evaluate_generator(fake, real, **options)
     assert from_folder["fid"] == pytest.approx(from_tensor["fid"], rel=1e-4)
     assert (from_folder["precision"], from_folder["recall"]) == (from_tensor["precision"], from_tensor["recall"])
-
-
-def test_registered_extractor_gives_torch_fidelity_our_features(tiny_features) -> None:
-    from torch_fidelity.utils import create_feature_extractor
-
-    name = register_with_fidelity(tiny_features)
-    assert register_with_fidelity(tiny_features) == name  # same weights, same name
-    adapter = create_feature_extractor(name, ["features", "logits"], cuda=False, verbose=False)
-    images = to_uint8(_images(5, seed=4))
-    ours = get_feature_extractor(tiny_features).extract(images)
-    for theirs, mine in zip(adapter(images), ours):
-        torch.testing.assert_close(theirs, mine)
 
 
 def test_inception_path_uses_torch_fidelitys_own_network(inception_weights) -> None:
@@ -115,14 +102,16 @@ def test_bad_arguments_are_named(tiny_features, tmp_path) -> None:
     images = _images(8, seed=6)
     with pytest.raises(ValueError, match="metrics"):
         evaluate_generator(images, images, num_samples=8, metrics=("fid", "lpips"), feature_extractor=tiny_features)
-    with pytest.raises(ValueError, match="num_samples=16"):
+    with pytest.raises(ValueError, match="num_samples=16"):  # only 8 samples given
         evaluate_generator(images, images, num_samples=16, feature_extractor=tiny_features)
     with pytest.raises(ValueError, match="real"):
         evaluate_generator(images, None, num_samples=8, metrics=("fid",), feature_extractor=tiny_features)
     with pytest.raises(ValueError, match="folder"):
-        evaluate_generator(images, tmp_path / "missing", num_samples=8, feature_extractor=tiny_features)
-    with pytest.raises(TypeError, match="generator"):
-        evaluate_generator(nn.Linear(2, 2), images, num_samples=8, feature_extractor=tiny_features)
+        evaluate_generator(
+            images, tmp_path / "missing", num_samples=8, metrics=("fid",), feature_extractor=tiny_features
+        )
+    with pytest.raises(TypeError, match="cannot draw samples"):
+        evaluate_generator(nn.Linear(2, 2), images, num_samples=8, metrics=("fid",), feature_extractor=tiny_features)
 
 
 def test_module_with_only_a_sample_method_is_reproducible(tiny_features) -> None:

@@ -1,0 +1,186 @@
+"""Train, evaluate and tabulate the MNIST FID benchmark: one JSON per (row, seed), skipped when already done."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from benchmarks.mnist_fid.nets import InfoGANDiscriminator, InfoGANGenerator
+from benchmarks.mnist_fid.protocol import BATCH_SIZE, DIFFERENCES, EPOCHS, LATENT_DIM, NUM_EVAL, PUBLISHED, ROWS, TITLES
+from lightning_gans import GAN, Optimization, Regularization
+from lightning_gans.data.mnist_files import load_mnist_arrays
+from lightning_gans.evaluation import FeatureMetrics, extract_features, get_feature_extractor
+from lightning_gans.evaluation.real import RealFeatureCache
+from lightning_gans.sampling import sample_from
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = HERE.parents[2] / "shared" / "data" / "mnist"
+
+
+def _images(data_dir: Path, split: str, limit: int | None) -> torch.Tensor:
+    images, _ = load_mnist_arrays(data_dir, split)
+    images = images[:limit] if limit else images
+    return images.unsqueeze(1).float() / 127.5 - 1.0  # uint8 (N, 28, 28) -> [-1, 1] (N, 1, 28, 28)
+
+
+def _git() -> dict[str, object]:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def train(row: str, seed: int, images: torch.Tensor, epochs: int) -> tuple[GAN, float]:
+    """The row's model trained for ``epochs`` over ``images``; returns it and the training seconds."""
+    s = ROWS[row]
+    L.seed_everything(seed, verbose=False)
+    model = GAN(
+        generator=InfoGANGenerator(LATENT_DIM),
+        discriminator=InfoGANDiscriminator(batch_norm=s["d_bn"]),
+        latent_dim=LATENT_DIM,
+        loss=s["loss"],
+        optimization=Optimization(
+            lr_g=s["lr"],
+            lr_d=s["lr"],
+            betas_g=(s["beta1"], 0.999),
+            betas_d=(s["beta1"], 0.999),
+            n_critic=s["n_critic"],
+        ),
+        regularization=Regularization(gp_weight=s["gp_weight"], weight_clip=s["weight_clip"]),
+        noise_seed=seed,
+    )
+    shuffle = torch.Generator().manual_seed(seed)
+    loader = DataLoader(TensorDataset(images), batch_size=BATCH_SIZE, shuffle=True, drop_last=True, generator=shuffle)
+    trainer = L.Trainer(
+        accelerator="auto",
+        devices=1,
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    start = time.perf_counter()
+    trainer.fit(model, loader)
+    return model, time.perf_counter() - start
+
+
+def real_features(args: argparse.Namespace, extractor) -> torch.Tensor:
+    """Inception features of the first ``num_eval`` test images, cached on disk by extractor hash and count."""
+    key = ("mnist_test", args.num_eval, extractor.name, (extractor.weights_sha256 or "none")[:16])
+
+    def compute() -> dict[str, torch.Tensor]:
+        test = _images(args.data_dir, "test", args.num_eval)
+        return {"features": extract_features(extractor, test.to(args.device), args.eval_batch)[0].cpu()}
+
+    return RealFeatureCache(args.cache_dir).get(key, compute)["features"]
+
+
+def run_one(row: str, seed: int, args: argparse.Namespace) -> dict:
+    settings = {
+        **ROWS[row],
+        "batch_size": BATCH_SIZE,
+        "latent_dim": LATENT_DIM,
+        "epochs": args.epochs,
+        "train_images": args.train_limit or 60_000,
+        "num_eval": args.num_eval,
+    }
+    model, train_seconds = train(row, seed, _images(args.data_dir, "train", args.train_limit), args.epochs)
+    start = time.perf_counter()
+    extractor = get_feature_extractor("inception", args.extractor_weights).to(args.device)
+    real = real_features(args, extractor)
+    fake = sample_from(model.to(args.device), args.num_eval, seed=10_000 + seed, batch_size=args.eval_batch)
+    metric = FeatureMetrics(("fid",))
+    metric.update(real, real=True)
+    metric.update(extract_features(extractor, fake, args.eval_batch)[0].cpu(), real=False)
+    fid = metric.compute()["fid"]
+    full = (args.epochs, args.train_limit, args.num_eval) == (EPOCHS, None, NUM_EVAL)
+    return {
+        "row": row,
+        "title": TITLES[row],
+        "seed": seed,
+        "fid": fid,
+        "full_protocol": full,
+        "settings": settings,
+        "generator_steps": int(model.generator_steps),
+        "train_seconds": round(train_seconds, 1),
+        "eval_seconds": round(time.perf_counter() - start, 1),
+        "num_fake": args.num_eval,
+        "num_real": len(real),
+        "extractor": extractor.provenance(),
+        "published": PUBLISHED[row],
+        "protocol_differences": list(DIFFERENCES),
+        "git": _git(),
+        "torch": torch.__version__,
+        "device": str(args.device),
+        "threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def table(results: Path, include_partial: bool = False) -> str:
+    """A Markdown table of every result JSON in ``results`` next to Lucic et al.'s numbers."""
+    runs: dict[str, list[dict]] = {row: [] for row in ROWS}
+    for path in sorted(results.glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("row") in runs and (record["full_protocol"] or include_partial):
+            runs[record["row"]].append(record)
+    lines = [
+        "| model | ours: FID (mean ± std over seeds) | seeds | train min / run | eval min / run | Lucic et al. 2018 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row, records in runs.items():
+        fids = [r["fid"] for r in records]
+        ours = "not run" if not fids else f"{statistics.mean(fids):.1f} ± {statistics.pstdev(fids):.1f}"
+        train_min = f"{statistics.mean(r['train_seconds'] for r in records) / 60:.0f}" if records else "-"
+        eval_min = f"{statistics.mean(r['eval_seconds'] for r in records) / 60:.0f}" if records else "-"
+        mean, std = PUBLISHED[row]
+        lines.append(f"| {TITLES[row]} | {ours} | {len(fids)} | {train_min} | {eval_min} | {mean} ± {std} |")
+    notes = "\n".join(f"- {d}" for d in DIFFERENCES)
+    return "\n".join(lines) + f"\n\nProtocol differences:\n{notes}\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.mnist_fid", description=__doc__)
+    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--train-limit", type=int, default=None, help="first N training images (tiny runs only)")
+    parser.add_argument("--num-eval", type=int, default=NUM_EVAL, help="generated and test images for FID")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--results", type=Path, default=HERE / "results", help="one JSON per (row, seed)")
+    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "lightning_gans" / "mnist_fid")
+    parser.add_argument("--extractor-weights", default=None, help="Inception weights (default: found offline)")
+    parser.add_argument("--eval-batch", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on a CPU")
+    parser.add_argument("--force", action="store_true", help="re-run (row, seed) pairs that have a JSON")
+    parser.add_argument("--table", action="store_true", help="only rebuild RESULTS.md from the JSONs")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    args.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    args.results.mkdir(parents=True, exist_ok=True)
+    if not args.table:
+        for row in args.rows:
+            for seed in args.seeds:
+                path = args.results / f"{row}_seed{seed}.json"
+                if path.is_file() and not args.force:
+                    print(f"{path.name}: done before (FID {json.loads(path.read_text())['fid']:.2f}), skipped")
+                    continue
+                record = run_one(row, seed, args)
+                path.write_text(json.dumps(record, indent=2) + "\n")  # written at once: a crash loses one run only
+                print(f"{path.name}: FID {record['fid']:.2f} ({record['train_seconds']} s training)")
+    text = table(args.results, include_partial=args.results != HERE / "results")
+    (args.results / "RESULTS.md").write_text("# MNIST FID (Lucic et al. protocol)\n\n" + text)
+    print(text)

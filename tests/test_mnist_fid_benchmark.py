@@ -1,0 +1,65 @@
+"""The MNIST FID benchmark package on a tiny setting: runs, JSONs, resuming, the cached real features, the table."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks.mnist_fid.run import main
+
+
+def _write_idx(path, array: np.ndarray) -> None:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(gzip.compress(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()))
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 128), ("t10k", 16)):
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+    return tmp_path
+
+
+def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist, inception_weights, capsys) -> None:
+    results, cache = tmp_path / "results", tmp_path / "cache"
+    args = [
+        "--rows",
+        "ns",
+        "wgan_gp",
+        "--epochs",
+        "1",
+        "--train-limit",
+        "128",
+        "--num-eval",
+        "12",
+        "--data-dir",
+        str(tiny_mnist),
+        "--results",
+        str(results),
+        "--cache-dir",
+        str(cache),
+        "--extractor-weights",
+        str(inception_weights),
+    ]
+    main(args)
+    records = {path.stem: json.loads(path.read_text()) for path in results.glob("*.json")}
+    assert set(records) == {"ns_seed0", "wgan_gp_seed0"}
+    for record in records.values():
+        assert record["fid"] > 0 and record["num_fake"] == record["num_real"] == 12
+        assert not record["full_protocol"]
+        assert record["train_seconds"] > 0 and record["extractor"]["extractor"] == "inception-v3-compat"
+    assert records["wgan_gp_seed0"]["settings"]["gp_weight"] == 10.0
+    # 128 images / 64 per batch = 2 batches; each discriminator step takes a batch (n_critic = 5 for WGAN-GP).
+    assert (records["ns_seed0"]["generator_steps"], records["wgan_gp_seed0"]["generator_steps"]) == (2, 0)
+    assert len(list(cache.glob("*.pt"))) == 1  # the test images' features, once for both rows
+    capsys.readouterr()
+    main(args)  # cumulative: nothing is re-run
+    out = capsys.readouterr().out
+    assert out.count("skipped") == 2
+    table = (results / "RESULTS.md").read_text()
+    assert "| non-saturating GAN |" in table and "6.8 ± 0.5" in table and "| LSGAN | not run |" in table
