@@ -19,6 +19,9 @@ The file is a little over 300 lines because it is the one training loop; batch c
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -117,12 +120,18 @@ class GAN(LightningModule):
         self.automatic_optimization = False
         self.generator_steps = self.discriminator_steps = self.images_seen = 0
         self.step_stats: dict[str, Tensor] = {}  # the last step's detached device tensors (see the module docstring)
-        self.track_grad_norms = False  # a callback sets it to get grad/g_norm and grad/d_norm on every step
+        # A callback sets it to get every key of step_stats on every step (logit means, gradient norms); otherwise
+        # those are measured on logging steps only, and the losses and penalties on every step.
+        self.track_step_stats = False
         self._noise: torch.Generator | None = None
-        self._train_g: nn.Module = generator  # compiled in on_fit_start when compile=True
-        self._train_d: nn.Module = discriminator
+        # The training forwards' networks, compiled in on_fit_start when compile=True. A dict, not attributes:
+        # an nn.Module attribute would be registered and saved a second time in every checkpoint.
+        self._train_nets: dict[str, nn.Module] = {"generator": generator, "discriminator": discriminator}
         self._checked_first_batch = False
-        self._wants_norms = False
+        self._scaler: Any = None  # the fp16 GradScaler, read once at fit start
+        self._world_size = 1
+        self._detailed = False  # this step measures logit means and gradient norms
+        self._d_params: list[nn.Parameter] = []
 
     # ----------------------------------------------------------------------------------------------- sampling
     @property
@@ -177,6 +186,21 @@ class GAN(LightningModule):
             )
         return network(z, labels)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning sets plain attributes on every hook call (about 50 per batch) and nn.Module.__setattr__ checks
+        # each against parameters, buffers and submodules. A name already in __dict__ is none of those (registering
+        # one removes it from __dict__), so a plain value can skip the checks: a measurable share of a cheap step.
+        if name in self.__dict__ and isinstance(value, (bool, int, float, str, type(None))):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The defaults in this class's signature (one home for them), e.g. to change one field of a group:
+        ``replace(WGANGP.defaults()["optimization"], n_critic=2)``."""
+        return {name: p.default for name, p in inspect.signature(cls).parameters.items() if p.default is not p.empty}
+
     # ------------------------------------------------------------------------------------ who is who
     def network_of(self, optimizer: torch.optim.Optimizer) -> str:
         """``"generator"`` or ``"discriminator"``: the network whose parameters ``optimizer`` updates."""
@@ -213,9 +237,12 @@ class GAN(LightningModule):
             self.augment.generator = self._noise
         if self.channels_last:
             self.to(memory_format=torch.channels_last)
-        self._train_g, self._train_d = self.generator, self.discriminator
-        if self.compile:  # held outside the module tree: state dicts keep their keys
-            self._train_g, self._train_d = torch.compile(self.generator), torch.compile(self.discriminator)
+        self._scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        self._world_size = self.trainer.world_size
+        self._d_params = [p for p in self.discriminator.parameters() if p.requires_grad]
+        self._train_nets = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.compile:
+            self._train_nets = {name: torch.compile(net) for name, net in self._train_nets.items()}
 
     # -------------------------------------------------------------------------------------- the step
     def training_step(self, batch: Any, batch_idx: int) -> None:
@@ -230,18 +257,19 @@ class GAN(LightningModule):
         # function of the step, so a resumed run draws exactly what the uninterrupted run drew.
         self._noise.manual_seed(step_seed(self.hparams.noise_seed, self.global_rank, self.discriminator_steps))
         logging = self._is_logging_step()
-        self._wants_norms = logging or self.track_grad_norms or not self.guard.deferred
+        self._detailed = logging or self.track_step_stats
         opt_g, opt_d = self.optimizers()
         fake = self._discriminator_phase(opt_d, real, labels)
-        self.images_seen += real.shape[0] * self.trainer.world_size
+        self.images_seen += real.shape[0] * self._world_size
         generator_stepped = self.discriminator_steps % self.optimization.n_critic == 0
         if generator_stepped:
             self._generator_phase(opt_g, fake, real.shape[0], labels)
-        if self.trainer.world_size > 1:
+        if self._world_size > 1:
             self._broadcast_buffers()
         if generator_stepped and self.ema_generator is not None:
             self.ema_generator.update(self.generator, self.generator_steps - 1)
-        if logging:
+        if logging:  # the step's one look at the device: the guard's pending values, then the metrics
+            self.check_divergence()
             self.log_dict(self.step_stats, on_step=True, on_epoch=False, batch_size=real.shape[0])
 
     def _discriminator_phase(self, opt_d: Any, real: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor] | None:
@@ -249,26 +277,27 @@ class GAN(LightningModule):
         reg = self.regularization
         reuse = self.optimization.n_critic == 1  # one G forward per iteration instead of two
         with torch.set_grad_enabled(reuse):
-            fake = self._generate(self._train_g, self._latents(real.shape[0]), labels)
+            fake = self._generate(self._train_nets["generator"], self._latents(real.shape[0]), labels)
         if fake.shape[1:] != real.shape[1:]:
             raise ValueError(
                 f"the data have sample shape {tuple(real.shape[1:])} but the generator produces {tuple(fake.shape[1:])}; "
                 "match image_size / channels / data_dim to the data (or resize the data)"
             )
-        with self.toggled_optimizer(opt_d):
-            real_in, fake_in = self._d_inputs(real), self._d_inputs(fake.detach())
-            real_logits, fake_logits = self._critic(real_in, labels), self._critic(fake_in, labels)
-            adversarial = self.loss.d_loss(real_logits, fake_logits, 1.0 - reg.label_smoothing)
-            stats = {"loss/d": adversarial.detach(), "d/real_logit": real_logits.detach().mean()}
-            stats["d/fake_logit"] = fake_logits.detach().mean()
-            loss, scale = adversarial, self._grad_scale()
-            for regularizer in self.regularizers:
-                if regularizer.applies_at(self.discriminator_steps):
-                    critic = self._penalty_critic(labels)
-                    value, term = regularizer.penalty(critic, real_in, fake_in, scale, self._noise)
-                    loss, stats[regularizer.name] = loss + term, value.detach()
-            self.step_stats.update(stats)
-            self._update(opt_d, "discriminator", loss, adversarial, real)
+        # No toggling here: G's output enters D detached, so D's loss reaches D's parameters only.
+        real_in, fake_in = self._d_inputs(real), self._d_inputs(fake.detach())
+        real_logits, fake_logits = self._critic(real_in, labels), self._critic(fake_in, labels)
+        adversarial = self.loss.d_loss(real_logits, fake_logits, 1.0 - reg.label_smoothing)
+        stats = {"loss/d": adversarial.detach()}
+        if self._detailed:
+            stats["d/real_logit"], stats["d/fake_logit"] = real_logits.detach().mean(), fake_logits.detach().mean()
+        loss, scale = adversarial, self._grad_scale()
+        for regularizer in self.regularizers:
+            if regularizer.applies_at(self.discriminator_steps):
+                critic = self._penalty_critic(labels)
+                value, term = regularizer.penalty(critic, real_in, fake_in, scale, self._noise)
+                loss, stats[regularizer.name] = loss + term, value.detach()
+        self.step_stats.update(stats)
+        self._update(opt_d, "discriminator", loss, adversarial, real)
         if reg.weight_clip is not None:
             with torch.no_grad():
                 weights = list(self.discriminator.parameters())
@@ -280,11 +309,11 @@ class GAN(LightningModule):
     def _generator_phase(
         self, opt_g: Any, reused: tuple[Tensor, Tensor | None] | None, batch_size: int, labels: Tensor | None
     ) -> None:
-        with self.toggled_optimizer(opt_g):
+        with frozen(self._d_params):  # G's backward goes through D without computing D's gradients
             if reused is not None:
                 fake, labels = reused
             else:
-                fake = self._generate(self._train_g, self._latents(batch_size), labels)
+                fake = self._generate(self._train_nets["generator"], self._latents(batch_size), labels)
             # D is re-run on the fake after its update (the graph from before opt_d.step() is stale).
             loss = self.loss.g_loss(self._critic(self._d_inputs(fake), labels))
             self.step_stats["loss/g"] = loss.detach()
@@ -302,11 +331,13 @@ class GAN(LightningModule):
         if self.augment is not None:
             x = self.augment(x)
         reg = self.regularization
+        if not reg.instance_noise:
+            return x
         std = instance_noise_std(self.generator_steps, reg.instance_noise, reg.instance_noise_steps)
         return add_instance_noise(x, std, self._noise)
 
     def _critic(self, x: Tensor, labels: Tensor | None, network: nn.Module | None = None) -> Tensor:
-        network = self._train_d if network is None else network
+        network = self._train_nets["discriminator"] if network is None else network
         logits = network(x) if labels is None else network(x, labels)
         return logits.float().reshape(-1)  # losses and penalties in fp32 whatever the autocast dtype
 
@@ -318,9 +349,10 @@ class GAN(LightningModule):
         # the step and lowers the scale), so only the adversarial loss is checked there.
         checked = adversarial if self._grad_scale() is not None else loss
         if self.guard.deferred:
-            self.guard.record(network, checked, self.discriminator_steps)
+            step_id = self.discriminator_steps - (network == "generator")  # the iteration's D-step index
             if real is not None:  # a non-finite input is the data's fault, not the optimizer's: remember which batch
-                self.guard.record("data", real.sum(), self.discriminator_steps)
+                self.guard.record("data", real.detach().sum(), step_id)
+            self.guard.record(network, checked.detach(), step_id)
         elif self._skip_update(network, checked, real):
             return  # skipped: no backward, no update
         optimizer.zero_grad(set_to_none=True)
@@ -375,7 +407,7 @@ class GAN(LightningModule):
 
     def _grad_scale(self) -> float | None:
         """The fp16 GradScaler's current scale (penalties need it), or None without a scaler."""
-        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        scaler = self._scaler
         return None if scaler is None or not scaler.is_enabled() else float(scaler.get_scale())
 
     def _is_logging_step(self) -> bool:
@@ -391,7 +423,7 @@ class GAN(LightningModule):
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # After AMP unscaling, right before the update: the place to measure and clip gradients.
         clip = self.optimization.grad_clip_norm
-        if not (self._wants_norms or clip is not None):
+        if not (self._detailed or clip is not None or not self.guard.deferred):
             return  # nobody reads the norm on this step: no per-parameter work
         network = self.network_of(optimizer)
         params = [p for p in getattr(self, network).parameters() if p.grad is not None]
@@ -414,27 +446,22 @@ class GAN(LightningModule):
 
     # ------------------------------------------------------------------------- deferred divergence check
     def check_divergence(self) -> None:
-        """Look at the guard's on-device flags (one sync); raise naming the first network and step that diverged."""
+        """Look at the guard's pending values (one sync); raise naming the first network and step that diverged."""
         if not self.guard.deferred:
             return
-        first = self.guard.first_bad_steps()
+        first = self.guard.first_bad()
         if self.trainer.world_size > 1:  # all ranks stop together, or the others hang in the next collective
-            if not self.trainer.strategy.reduce_boolean_decision(bool(first), all=False):
+            if not self.trainer.strategy.reduce_boolean_decision(first is not None, all=False):
                 return
-        if not first:
-            if self.trainer.world_size > 1:
+            if first is None:
                 raise GANDivergenceError("another rank diverged (see its message)")
+        if first is None:
             return
-        order = {"data": 0, "discriminator": 1, "generator": 2}  # within one iteration: data, then D, then G
-        network = min(first, key=lambda n: (first[n] + (n == "generator"), order[n]))
+        network, step = first
         what = (
             "the real batch holds non-finite values" if network == "data" else "its loss or gradient norm is not finite"
         )
-        self._act_on("raise", network, what, step=first[network])
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if self._is_logging_step():
-            self.check_divergence()
+        self._act_on("raise", network, what, step=step)
 
     def on_train_end(self) -> None:
         self.check_divergence()
@@ -462,3 +489,16 @@ class GAN(LightningModule):
         if self._trainer is not None and "global_rng" in state:
             # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
             restore_global_rng(state["global_rng"])
+
+
+@contextmanager
+def frozen(trainable: list[nn.Parameter]) -> Iterator[None]:
+    """``requires_grad=False`` on these trainable parameters for the block (what ``toggled_optimizer`` does for the
+    other network, without its bookkeeping)."""
+    for p in trainable:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)
