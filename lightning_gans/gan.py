@@ -14,7 +14,9 @@ and drive schedules, EMA and lazy regularization.
 The step never waits for the device: losses, logits, penalties and (when wanted) gradient norms are kept as detached
 device tensors in :attr:`GAN.step_stats`, logged only on Lightning's logging steps (``log_every_n_steps``), and the
 divergence guard looks at its on-device flags only at logging steps, before a checkpoint is written and at the end.
-The file is a little over 300 lines because it is the one training loop; batch checks live in ``batches.py``.
+The file is over 300 lines because it is the one training loop: the two phases, the hooks around the optimizer
+steps and the checkpointed counters belong together. Batch checks live in ``batches.py``, sampling in
+``generation.py``, the guard's decisions in ``guard.py``, the option groups in ``options.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from lightning_gans.augment import DiffAugment
 from lightning_gans.batches import check_first_batch, check_pack, split_batch
 from lightning_gans.checks import check_int, check_number
 from lightning_gans.ema import GeneratorEMA
-from lightning_gans.guard import DivergenceGuard, GANDivergenceError, divergence_message
+from lightning_gans.generation import GeneratorSampling
+from lightning_gans.guard import DivergenceGuard, GANDivergenceError, counts_at, divergence_message, nonfinite_networks
 from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.options import Optimization, Regularization, as_options, options_as_dict
@@ -41,7 +44,7 @@ from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
 from lightning_gans.strategies import check_strategy
 
 
-class GAN(LightningModule):
+class GAN(GeneratorSampling, LightningModule):
     """Trains ``generator`` against ``discriminator`` with alternating updates; the variants in
     :mod:`lightning_gans.variants` build the networks and set each paper's options.
 
@@ -132,59 +135,6 @@ class GAN(LightningModule):
         self._world_size = 1
         self._detailed = False  # this step measures logit means and gradient norms
         self._d_params: list[nn.Parameter] = []
-
-    # ----------------------------------------------------------------------------------------------- sampling
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The network used for sampling: the EMA generator when enabled, else the trained one."""
-        return self.generator if self.ema_generator is None else self.ema_generator.module
-
-    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Apply the sampling network (EMA if enabled) to latent codes ``z`` of shape ``(N, latent_dim)``."""
-        self._check_label_range(labels)
-        return self._generate(self.sampling_generator, z, labels)
-
-    @torch.no_grad()
-    def sample(self, n: int, labels: Tensor | None = None) -> Tensor:
-        """Draw ``n`` samples with the sampling network in eval mode (global RNG; see ``sampling.sample_from``).
-
-        For a conditional model, ``labels`` (``(n,)`` ints in ``[0, num_classes)``) pick the classes; without them
-        the classes cycle ``0, 1, ..., num_classes - 1, 0, ...``.
-        """
-        if self.num_classes is not None and labels is None:
-            labels = torch.arange(n, device=self.device) % self.num_classes
-        self._check_label_range(labels)
-        network = self.sampling_generator
-        was_training = network.training
-        network.eval()
-        try:
-            z = torch.randn(n, self.latent_dim, device=self.device)
-            return self._generate(network, z, None if labels is None else labels.to(self.device))
-        finally:
-            network.train(was_training)
-
-    def _check_label_range(self, labels: Tensor | None) -> None:
-        # Looks at the values (a sync): for user calls only, never in the training step.
-        if self.num_classes is None or labels is None or not labels.numel() or labels.is_floating_point():
-            return
-        low, high = int(labels.min()), int(labels.max())
-        if low < 0 or high >= self.num_classes:
-            raise ValueError(
-                f"labels must lie in [0, {self.num_classes - 1}] (num_classes={self.num_classes}), got values in [{low}, {high}]"
-            )
-
-    def _generate(self, network: nn.Module, z: Tensor, labels: Tensor | None) -> Tensor:
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError("labels were given but this model is unconditional (num_classes is None)")
-            return network(z)
-        if labels is None:
-            raise ValueError(f"this model is conditional (num_classes={self.num_classes}): labels are required")
-        if labels.is_floating_point() or labels.shape != (z.shape[0],):
-            raise ValueError(
-                f"labels must be integer class ids of shape ({z.shape[0]},), got {labels.dtype} of shape {tuple(labels.shape)}"
-            )
-        return network(z, labels)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Lightning sets plain attributes on every hook call (about 50 per batch) and nn.Module.__setattr__ checks
@@ -374,36 +324,21 @@ class GAN(LightningModule):
 
     def _act_on(self, verdict: str, network: str, what: str, step: int | None = None, blame: str | None = None) -> None:
         d_step = self.discriminator_steps if step is None else step
-        g_step, global_step = self._counts_at(network, d_step) if step is not None else (None, None)
+        g_step, global_step = (
+            counts_at(network, d_step, self.optimization.n_critic) if step is not None else (None, None)
+        )
         message = divergence_message(
             blame or network,
             self.generator_steps if g_step is None else g_step,
             d_step,
             self.trainer.global_step if global_step is None else global_step,
             what,
-            self._nonfinite_networks(),
+            nonfinite_networks({"discriminator": self.discriminator, "generator": self.generator}),
             applied=self.guard.deferred,
         )
         if verdict == "raise":
             raise GANDivergenceError(self.guard.give_up_reason(network) + message)
         self.step_stats["guard/skipped_steps"] = torch.tensor(float(self.guard.skipped_steps))
-
-    def _counts_at(self, network: str, d_step: int) -> tuple[int, int]:
-        """(generator steps, trainer.global_step) when ``network``'s update of iteration ``d_step`` ran (no skips)."""
-        k = self.optimization.n_critic
-        if network == "generator":  # the G update follows D update d_step: d_step + 1 D steps done
-            g = (d_step + 1) // k - 1
-            return g, d_step + 1 + g
-        g = d_step // k  # before D update d_step: one G step after every k D steps
-        return g, d_step + g
-
-    def _nonfinite_networks(self) -> str:
-        names = [
-            name
-            for name, net in (("discriminator", self.discriminator), ("generator", self.generator))
-            if not bool(torch.stack([torch.isfinite(p).all() for p in net.parameters()]).all())
-        ]
-        return ", ".join(names) if names else "none"
 
     def _grad_scale(self) -> float | None:
         """The fp16 GradScaler's current scale (penalties need it), or None without a scaler."""

@@ -19,7 +19,7 @@ Two policies, two costs:
 from __future__ import annotations
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from lightning_gans.checks import check_choice, check_int
 
@@ -120,3 +120,27 @@ def divergence_message(
         f"the {network} diverged at {where}: {what}. Non-finite weights: {nonfinite}. {state} Remedies: lower lr_d / "
         "lr_g, set grad_clip_norm, add gp_weight or r1_weight, or try precision='bf16-mixed' instead of '16-mixed'."
     )
+
+
+def counts_at(network: str, d_step: int, n_critic: int) -> tuple[int, int]:
+    """``(generator steps, trainer.global_step)`` when ``network``'s update of iteration ``d_step`` ran (no skipped
+    updates, as under the ``"raise"`` policy).
+
+    >>> counts_at("discriminator", 5, 1), counts_at("generator", 5, 1), counts_at("discriminator", 7, 5)
+    ((5, 10), (5, 11), (1, 8))
+    """
+    if network == "generator":  # the G update follows D update d_step: d_step + 1 D updates done
+        g = (d_step + 1) // n_critic - 1
+        return g, d_step + 1 + g
+    g = d_step // n_critic  # before D update d_step: one G update after every n_critic D updates
+    return g, d_step + g
+
+
+def nonfinite_networks(networks: dict[str, nn.Module]) -> str:
+    """The names of the networks holding a non-finite weight, or ``"none"`` (one sync per network)."""
+    names = [
+        name
+        for name, net in networks.items()
+        if not bool(torch.stack([torch.isfinite(p).all() for p in net.parameters()]).all())
+    ]
+    return ", ".join(names) if names else "none"
