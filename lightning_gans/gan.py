@@ -207,6 +207,7 @@ class GAN(GeneratorSampling, LightningModule):
         # function of the step, so a resumed run draws exactly what the uninterrupted run drew.
         self._noise.manual_seed(step_seed(self.hparams.noise_seed, self.global_rank, self.discriminator_steps))
         logging = self._is_logging_step()
+        self.step_stats = {}  # exactly this step's values: a key measured only on some steps is absent on the others
         self._detailed = logging or self.track_step_stats
         opt_g, opt_d = self.optimizers()
         fake = self._discriminator_phase(opt_d, real, labels)
