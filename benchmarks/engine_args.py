@@ -12,7 +12,6 @@ The recipes name options flatly (``lr_d``, ``pack``, ``gp_weight``, ...); the en
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
@@ -32,16 +31,16 @@ def build_variant(
 ) -> GAN:
     """``variant`` with ``options`` sorted into its groups; with networks given, the engine with the variant's options."""
     flat = dict(options)
-    defaults = inspect.signature(variant).parameters
+    defaults = variant.defaults()
     args: dict[str, Any] = {}
     for group, kind in GROUPS.items():
         names = {f.name for f in fields(kind)}
-        args[group] = replace(defaults[group].default, **{k: flat.pop(k) for k in list(flat) if k in names})
+        args[group] = replace(defaults[group], **{k: flat.pop(k) for k in list(flat) if k in names})
     if generator is None:
         return variant(**args, **flat)
     del args["networks"]
     for shape in ("data_dim", "image_size", "channels"):
         flat.pop(shape, None)
-    flat.setdefault("loss", defaults["loss"].default)
-    flat.setdefault("latent_dim", defaults["latent_dim"].default)
+    flat.setdefault("loss", defaults["loss"])
+    flat.setdefault("latent_dim", defaults["latent_dim"])
     return GAN(generator, discriminator, **args, **flat)

@@ -35,7 +35,6 @@ Writes ``benchmarks/results/throughput.json`` and ``throughput.md`` and prints t
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import logging
 import os
@@ -205,7 +204,7 @@ def build_engine(case: Case, seed: int = 0) -> lightning.LightningModule:
     """The library's variant wrapped around the same networks, with the same optimizer settings."""
     generator, discriminator = build_networks(case, seed)
     variant = {"dcgan": DCGAN, "wgangp": WGANGP, "mlp": VanillaGAN}[case.variant]
-    paper = {name: p.default for name, p in inspect.signature(variant).parameters.items()}  # the variant's options
+    paper = variant.defaults()  # the variant's options
     model = GAN(
         generator,
         discriminator,

@@ -14,11 +14,16 @@ and drive schedules, EMA and lazy regularization.
 The step never waits for the device: losses, logits, penalties and (when wanted) gradient norms are kept as detached
 device tensors in :attr:`GAN.step_stats`, logged only on Lightning's logging steps (``log_every_n_steps``), and the
 divergence guard looks at its on-device flags only at logging steps, before a checkpoint is written and at the end.
-The file is a little over 300 lines because it is the one training loop; batch checks live in ``batches.py``.
+The file is over 300 lines because it is the one training loop: the two phases, the hooks around the optimizer
+steps and the checkpointed counters belong together. Batch checks live in ``batches.py``, sampling in
+``generation.py``, the guard's decisions in ``guard.py``, the option groups in ``options.py``.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -30,17 +35,17 @@ from lightning_gans.augment import DiffAugment
 from lightning_gans.batches import check_first_batch, check_pack, split_batch
 from lightning_gans.checks import check_int, check_number
 from lightning_gans.ema import GeneratorEMA
-from lightning_gans.guard import DivergenceGuard, GANDivergenceError, divergence_message
+from lightning_gans.generation import GeneratorSampling
+from lightning_gans.guard import DivergenceGuard, GANDivergenceError, counts_at, divergence_message, nonfinite_networks
 from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.options import Optimization, Regularization, as_options, options_as_dict
 from lightning_gans.regularizers import discriminator_regularizers
 from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
-from lightning_gans.sampling import check_num_samples
 from lightning_gans.strategies import check_strategy
 
 
-class GAN(LightningModule):
+class GAN(GeneratorSampling, LightningModule):
     """Trains ``generator`` against ``discriminator`` with alternating updates; the variants in
     :mod:`lightning_gans.variants` build the networks and set each paper's options.
 
@@ -119,66 +124,33 @@ class GAN(LightningModule):
         self.automatic_optimization = False
         self.generator_steps = self.discriminator_steps = self.images_seen = 0
         self.step_stats: dict[str, Tensor] = {}  # the last step's detached device tensors (see the module docstring)
-        self.track_grad_norms = False  # a callback sets it to get grad/g_norm and grad/d_norm on every step
+        # A callback sets it to get every key of step_stats on every step (logit means, gradient norms); otherwise
+        # those are measured on logging steps only, and the losses and penalties on every step.
+        self.track_step_stats = False
         self._noise: torch.Generator | None = None
-        self._train_g: nn.Module = generator  # compiled in on_fit_start when compile=True
-        self._train_d: nn.Module = discriminator
+        # The training forwards' networks, compiled in on_fit_start when compile=True. A dict, not attributes:
+        # an nn.Module attribute would be registered and saved a second time in every checkpoint.
+        self._train_nets: dict[str, nn.Module] = {"generator": generator, "discriminator": discriminator}
         self._checked_first_batch = False
-        self._wants_norms = False
+        self._scaler: Any = None  # the fp16 GradScaler, read once at fit start
+        self._world_size = 1
+        self._detailed = False  # this step measures logit means and gradient norms
+        self._d_params: list[nn.Parameter] = []
 
-    # ----------------------------------------------------------------------------------------------- sampling
-    @property
-    def sampling_generator(self) -> nn.Module:
-        """The network used for sampling: the EMA generator when enabled, else the trained one."""
-        return self.generator if self.ema_generator is None else self.ema_generator.module
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning sets plain attributes on every hook call (about 50 per batch) and nn.Module.__setattr__ checks
+        # each against parameters, buffers and submodules. A name already in __dict__ is none of those (registering
+        # one removes it from __dict__), so a plain value can skip the checks: a measurable share of a cheap step.
+        if name in self.__dict__ and isinstance(value, (bool, int, float, str, type(None))):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
-    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Apply the sampling network (EMA if enabled) to latent codes ``z`` of shape ``(N, latent_dim)``."""
-        self._check_label_range(labels)
-        return self._generate(self.sampling_generator, z, labels)
-
-    @torch.no_grad()
-    def sample(self, n: int, labels: Tensor | None = None) -> Tensor:
-        """Draw ``n`` samples with the sampling network in eval mode (global RNG; see ``sampling.sample_from``).
-
-        For a conditional model, ``labels`` (``(n,)`` ints in ``[0, num_classes)``) pick the classes; without them
-        the classes cycle ``0, 1, ..., num_classes - 1, 0, ...``.
-        """
-        check_num_samples(n)
-        if self.num_classes is not None and labels is None:
-            labels = torch.arange(n, device=self.device) % self.num_classes
-        self._check_label_range(labels)
-        network = self.sampling_generator
-        was_training = network.training
-        network.eval()
-        try:
-            z = torch.randn(n, self.latent_dim, device=self.device)
-            return self._generate(network, z, None if labels is None else labels.to(self.device))
-        finally:
-            network.train(was_training)
-
-    def _check_label_range(self, labels: Tensor | None) -> None:
-        # Looks at the values (a sync): for user calls only, never in the training step.
-        if self.num_classes is None or labels is None or not labels.numel() or labels.is_floating_point():
-            return
-        low, high = int(labels.min()), int(labels.max())
-        if low < 0 or high >= self.num_classes:
-            raise ValueError(
-                f"labels must lie in [0, {self.num_classes - 1}] (num_classes={self.num_classes}), got values in [{low}, {high}]"
-            )
-
-    def _generate(self, network: nn.Module, z: Tensor, labels: Tensor | None) -> Tensor:
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError("labels were given but this model is unconditional (num_classes is None)")
-            return network(z)
-        if labels is None:
-            raise ValueError(f"this model is conditional (num_classes={self.num_classes}): labels are required")
-        if labels.is_floating_point() or labels.shape != (z.shape[0],):
-            raise ValueError(
-                f"labels must be integer class ids of shape ({z.shape[0]},), got {labels.dtype} of shape {tuple(labels.shape)}"
-            )
-        return network(z, labels)
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The defaults in this class's signature (one home for them), e.g. to change one field of a group:
+        ``replace(WGANGP.defaults()["optimization"], n_critic=2)``."""
+        return {name: p.default for name, p in inspect.signature(cls).parameters.items() if p.default is not p.empty}
 
     # ------------------------------------------------------------------------------------ who is who
     def network_of(self, optimizer: torch.optim.Optimizer) -> str:
@@ -216,9 +188,12 @@ class GAN(LightningModule):
             self.augment.generator = self._noise
         if self.channels_last:
             self.to(memory_format=torch.channels_last)
-        self._train_g, self._train_d = self.generator, self.discriminator
-        if self.compile:  # held outside the module tree: state dicts keep their keys
-            self._train_g, self._train_d = torch.compile(self.generator), torch.compile(self.discriminator)
+        self._scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        self._world_size = self.trainer.world_size
+        self._d_params = [p for p in self.discriminator.parameters() if p.requires_grad]
+        self._train_nets = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.compile:
+            self._train_nets = {name: torch.compile(net) for name, net in self._train_nets.items()}
 
     # -------------------------------------------------------------------------------------- the step
     def training_step(self, batch: Any, batch_idx: int) -> None:
@@ -233,18 +208,20 @@ class GAN(LightningModule):
         # function of the step, so a resumed run draws exactly what the uninterrupted run drew.
         self._noise.manual_seed(step_seed(self.hparams.noise_seed, self.global_rank, self.discriminator_steps))
         logging = self._is_logging_step()
-        self._wants_norms = logging or self.track_grad_norms or not self.guard.deferred
+        self.step_stats = {}  # exactly this step's values: a key measured only on some steps is absent on the others
+        self._detailed = logging or self.track_step_stats
         opt_g, opt_d = self.optimizers()
         fake = self._discriminator_phase(opt_d, real, labels)
-        self.images_seen += real.shape[0] * self.trainer.world_size
+        self.images_seen += real.shape[0] * self._world_size
         generator_stepped = self.discriminator_steps % self.optimization.n_critic == 0
         if generator_stepped:
             self._generator_phase(opt_g, fake, real.shape[0], labels)
-        if self.trainer.world_size > 1:
+        if self._world_size > 1:
             self._broadcast_buffers()
         if generator_stepped and self.ema_generator is not None:
             self.ema_generator.update(self.generator, self.generator_steps - 1)
-        if logging:
+        if logging:  # the step's one look at the device: the guard's pending values, then the metrics
+            self.check_divergence()
             self.log_dict(self.step_stats, on_step=True, on_epoch=False, batch_size=real.shape[0])
 
     def _discriminator_phase(self, opt_d: Any, real: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor] | None:
@@ -252,26 +229,27 @@ class GAN(LightningModule):
         reg = self.regularization
         reuse = self.optimization.n_critic == 1  # one G forward per iteration instead of two
         with torch.set_grad_enabled(reuse):
-            fake = self._generate(self._train_g, self._latents(real.shape[0]), labels)
+            fake = self._generate(self._train_nets["generator"], self._latents(real.shape[0]), labels)
         if fake.shape[1:] != real.shape[1:]:
             raise ValueError(
                 f"the data have sample shape {tuple(real.shape[1:])} but the generator produces {tuple(fake.shape[1:])}; "
                 "match image_size / channels / data_dim to the data (or resize the data)"
             )
-        with self.toggled_optimizer(opt_d):
-            real_in, fake_in = self._d_inputs(real), self._d_inputs(fake.detach())
-            real_logits, fake_logits = self._critic(real_in, labels), self._critic(fake_in, labels)
-            adversarial = self.loss.d_loss(real_logits, fake_logits, 1.0 - reg.label_smoothing)
-            stats = {"loss/d": adversarial.detach(), "d/real_logit": real_logits.detach().mean()}
-            stats["d/fake_logit"] = fake_logits.detach().mean()
-            loss, scale = adversarial, self._grad_scale()
-            for regularizer in self.regularizers:
-                if regularizer.applies_at(self.discriminator_steps):
-                    critic = self._penalty_critic(labels)
-                    value, term = regularizer.penalty(critic, real_in, fake_in, scale, self._noise)
-                    loss, stats[regularizer.name] = loss + term, value.detach()
-            self.step_stats.update(stats)
-            self._update(opt_d, "discriminator", loss, adversarial, real)
+        # No toggling here: G's output enters D detached, so D's loss reaches D's parameters only.
+        real_in, fake_in = self._d_inputs(real), self._d_inputs(fake.detach())
+        real_logits, fake_logits = self._critic(real_in, labels), self._critic(fake_in, labels)
+        adversarial = self.loss.d_loss(real_logits, fake_logits, 1.0 - reg.label_smoothing)
+        stats = {"loss/d": adversarial.detach()}
+        if self._detailed:
+            stats["d/real_logit"], stats["d/fake_logit"] = real_logits.detach().mean(), fake_logits.detach().mean()
+        loss, scale = adversarial, self._grad_scale()
+        for regularizer in self.regularizers:
+            if regularizer.applies_at(self.discriminator_steps):
+                critic = self._penalty_critic(labels)
+                value, term = regularizer.penalty(critic, real_in, fake_in, scale, self._noise)
+                loss, stats[regularizer.name] = loss + term, value.detach()
+        self.step_stats.update(stats)
+        self._update(opt_d, "discriminator", loss, adversarial, real)
         if reg.weight_clip is not None:
             with torch.no_grad():
                 weights = list(self.discriminator.parameters())
@@ -283,11 +261,11 @@ class GAN(LightningModule):
     def _generator_phase(
         self, opt_g: Any, reused: tuple[Tensor, Tensor | None] | None, batch_size: int, labels: Tensor | None
     ) -> None:
-        with self.toggled_optimizer(opt_g):
+        with frozen(self._d_params):  # G's backward goes through D without computing D's gradients
             if reused is not None:
                 fake, labels = reused
             else:
-                fake = self._generate(self._train_g, self._latents(batch_size), labels)
+                fake = self._generate(self._train_nets["generator"], self._latents(batch_size), labels)
             # D is re-run on the fake after its update (the graph from before opt_d.step() is stale).
             loss = self.loss.g_loss(self._critic(self._d_inputs(fake), labels))
             self.step_stats["loss/g"] = loss.detach()
@@ -305,11 +283,13 @@ class GAN(LightningModule):
         if self.augment is not None:
             x = self.augment(x)
         reg = self.regularization
+        if not reg.instance_noise:
+            return x
         std = instance_noise_std(self.generator_steps, reg.instance_noise, reg.instance_noise_steps)
         return add_instance_noise(x, std, self._noise)
 
     def _critic(self, x: Tensor, labels: Tensor | None, network: nn.Module | None = None) -> Tensor:
-        network = self._train_d if network is None else network
+        network = self._train_nets["discriminator"] if network is None else network
         logits = network(x) if labels is None else network(x, labels)
         return logits.float().reshape(-1)  # losses and penalties in fp32 whatever the autocast dtype
 
@@ -321,9 +301,10 @@ class GAN(LightningModule):
         # the step and lowers the scale), so only the adversarial loss is checked there.
         checked = adversarial if self._grad_scale() is not None else loss
         if self.guard.deferred:
-            self.guard.record(network, checked, self.discriminator_steps)
+            step_id = self.discriminator_steps - (network == "generator")  # the iteration's D-step index
             if real is not None:  # a non-finite input is the data's fault, not the optimizer's: remember which batch
-                self.guard.record("data", real.sum(), self.discriminator_steps)
+                self.guard.record("data", real.detach().sum(), step_id)
+            self.guard.record(network, checked.detach(), step_id)
         elif self._skip_update(network, checked, real):
             return  # skipped: no backward, no update
         optimizer.zero_grad(set_to_none=True)
@@ -345,40 +326,25 @@ class GAN(LightningModule):
 
     def _act_on(self, verdict: str, network: str, what: str, step: int | None = None, blame: str | None = None) -> None:
         d_step = self.discriminator_steps if step is None else step
-        g_step, global_step = self._counts_at(network, d_step) if step is not None else (None, None)
+        g_step, global_step = (
+            counts_at(network, d_step, self.optimization.n_critic) if step is not None else (None, None)
+        )
         message = divergence_message(
             blame or network,
             self.generator_steps if g_step is None else g_step,
             d_step,
             self.trainer.global_step if global_step is None else global_step,
             what,
-            self._nonfinite_networks(),
+            nonfinite_networks({"discriminator": self.discriminator, "generator": self.generator}),
             applied=self.guard.deferred,
         )
         if verdict == "raise":
             raise GANDivergenceError(self.guard.give_up_reason(network) + message)
         self.step_stats["guard/skipped_steps"] = torch.tensor(float(self.guard.skipped_steps))
 
-    def _counts_at(self, network: str, d_step: int) -> tuple[int, int]:
-        """(generator steps, trainer.global_step) when ``network``'s update of iteration ``d_step`` ran (no skips)."""
-        k = self.optimization.n_critic
-        if network == "generator":  # the G update follows D update d_step: d_step + 1 D steps done
-            g = (d_step + 1) // k - 1
-            return g, d_step + 1 + g
-        g = d_step // k  # before D update d_step: one G step after every k D steps
-        return g, d_step + g
-
-    def _nonfinite_networks(self) -> str:
-        names = [
-            name
-            for name, net in (("discriminator", self.discriminator), ("generator", self.generator))
-            if not bool(torch.stack([torch.isfinite(p).all() for p in net.parameters()]).all())
-        ]
-        return ", ".join(names) if names else "none"
-
     def _grad_scale(self) -> float | None:
         """The fp16 GradScaler's current scale (penalties need it), or None without a scaler."""
-        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        scaler = self._scaler
         return None if scaler is None or not scaler.is_enabled() else float(scaler.get_scale())
 
     def _is_logging_step(self) -> bool:
@@ -394,7 +360,7 @@ class GAN(LightningModule):
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         # After AMP unscaling, right before the update: the place to measure and clip gradients.
         clip = self.optimization.grad_clip_norm
-        if not (self._wants_norms or clip is not None):
+        if not (self._detailed or clip is not None or not self.guard.deferred):
             return  # nobody reads the norm on this step: no per-parameter work
         network = self.network_of(optimizer)
         params = [p for p in getattr(self, network).parameters() if p.grad is not None]
@@ -417,27 +383,22 @@ class GAN(LightningModule):
 
     # ------------------------------------------------------------------------- deferred divergence check
     def check_divergence(self) -> None:
-        """Look at the guard's on-device flags (one sync); raise naming the first network and step that diverged."""
+        """Look at the guard's pending values (one sync); raise naming the first network and step that diverged."""
         if not self.guard.deferred:
             return
-        first = self.guard.first_bad_steps()
+        first = self.guard.first_bad()
         if self.trainer.world_size > 1:  # all ranks stop together, or the others hang in the next collective
-            if not self.trainer.strategy.reduce_boolean_decision(bool(first), all=False):
+            if not self.trainer.strategy.reduce_boolean_decision(first is not None, all=False):
                 return
-        if not first:
-            if self.trainer.world_size > 1:
+            if first is None:
                 raise GANDivergenceError("another rank diverged (see its message)")
+        if first is None:
             return
-        order = {"data": 0, "discriminator": 1, "generator": 2}  # within one iteration: data, then D, then G
-        network = min(first, key=lambda n: (first[n] + (n == "generator"), order[n]))
+        network, step = first
         what = (
             "the real batch holds non-finite values" if network == "data" else "its loss or gradient norm is not finite"
         )
-        self._act_on("raise", network, what, step=first[network])
-
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if self._is_logging_step():
-            self.check_divergence()
+        self._act_on("raise", network, what, step=step)
 
     def on_train_end(self) -> None:
         self.check_divergence()
@@ -492,3 +453,16 @@ class GAN(LightningModule):
         if self._trainer is not None and "global_rng" in state:
             # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
             restore_global_rng(state["global_rng"])
+
+
+@contextmanager
+def frozen(trainable: list[nn.Parameter]) -> Iterator[None]:
+    """``requires_grad=False`` on these trainable parameters for the block (what ``toggled_optimizer`` does for the
+    other network, without its bookkeeping)."""
+    for p in trainable:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)

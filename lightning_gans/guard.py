@@ -2,10 +2,11 @@
 
 Two policies, two costs:
 
-- ``"raise"`` (default) keeps every check on the device: each update ORs "this loss is not finite" into a flag and
-  remembers the first step where it happened, with no host-device synchronisation. The engine looks at the flags at
-  logging steps, before a checkpoint is written and at the end of training, and then stops the run with a
-  :class:`GANDivergenceError` naming the network and the step. No checkpoint is ever written from diverged weights.
+- ``"raise"`` (default) costs the step nothing: each update hands its loss (a detached device scalar it computes
+  anyway) to :meth:`DivergenceGuard.record`, which only keeps a reference. The engine asks :meth:`first_bad` at
+  logging steps, before a checkpoint is written and at the end of training (one stacked ``isfinite`` and one sync
+  for all pending values), and then stops the run with a :class:`GANDivergenceError` naming the network and the
+  first step that went non-finite. No checkpoint is ever written from diverged weights.
 - ``"skip"`` looks at every update right away (one synchronisation per update) so the bad update can be dropped;
   after ``patience`` consecutive skipped updates of one network it raises anyway (a run that only skips is not
   training).
@@ -18,7 +19,7 @@ Two policies, two costs:
 from __future__ import annotations
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from lightning_gans.checks import check_choice, check_int
 
@@ -38,7 +39,9 @@ class DivergenceGuard:
         self.patience = check_int("patience", patience, minimum=1)
         self.skipped_steps = 0
         self._consecutive = dict.fromkeys(NETWORKS, 0)  # per network: one may fail while the other works
-        self._first_bad: dict[str, Tensor] = {}  # network -> device scalar: first bad step id, -1 while all finite
+        self.max_pending = 4096
+        self._pending: list[tuple[str, int, Tensor]] = []  # (network, step id, value) not looked at yet
+        self._first_bad: tuple[str, int] | None = None
 
     @property
     def deferred(self) -> bool:
@@ -47,23 +50,25 @@ class DivergenceGuard:
 
     # ---------------------------------------------------------------------------------------- raise: deferred
     def record(self, network: str, value: Tensor, step_id: int) -> None:
-        """Remember, on ``value``'s device, whether ``value`` (a loss or a gradient norm) is non-finite at ``step_id``."""
-        bad = ~torch.isfinite(value.detach())
-        first = self._first_bad.get(network)
-        if first is None or first.device != bad.device:
-            first = torch.full((), -1, dtype=torch.long, device=bad.device)
-        self._first_bad[network] = torch.where(bad & (first < 0), step_id, first)  # no sync: all on the device
+        """Keep ``value`` (a detached device scalar: a loss, a gradient norm) to be looked at later; no device work."""
+        self._pending.append((network, step_id, value))
+        if len(self._pending) >= self.max_pending:  # without logging steps, look now and then anyway
+            self._look()
 
-    def first_bad_steps(self) -> dict[str, int]:
-        """``network -> first step id with a non-finite value`` for each network that had one (one sync)."""
-        if not self._first_bad:
-            return {}
-        names = list(self._first_bad)
-        values = torch.stack([self._first_bad[n] for n in names]).tolist()
-        return {name: step for name, step in zip(names, values) if step >= 0}
+    def first_bad(self) -> tuple[str, int] | None:
+        """``(network, step id)`` of the first non-finite value recorded, or ``None`` (one sync when any is pending)."""
+        self._look()
+        return self._first_bad
 
-    def reset(self) -> None:
-        self._first_bad.clear()
+    def _look(self) -> None:
+        if not self._pending or self._first_bad is not None:
+            self._pending.clear()
+            return
+        finite = torch.isfinite(torch.stack([v.float() for _, _, v in self._pending])).tolist()
+        if not all(finite):
+            network, step_id, _ = self._pending[finite.index(False)]
+            self._first_bad = (network, step_id)
+        self._pending.clear()
 
     # ------------------------------------------------------------------------------------ skip: immediate
     def verdict(self, network: str, bad: bool) -> str:
@@ -115,3 +120,27 @@ def divergence_message(
         f"the {network} diverged at {where}: {what}. Non-finite weights: {nonfinite}. {state} Remedies: lower lr_d / "
         "lr_g, set grad_clip_norm, add gp_weight or r1_weight, or try precision='bf16-mixed' instead of '16-mixed'."
     )
+
+
+def counts_at(network: str, d_step: int, n_critic: int) -> tuple[int, int]:
+    """``(generator steps, trainer.global_step)`` when ``network``'s update of iteration ``d_step`` ran (no skipped
+    updates, as under the ``"raise"`` policy).
+
+    >>> counts_at("discriminator", 5, 1), counts_at("generator", 5, 1), counts_at("discriminator", 7, 5)
+    ((5, 10), (5, 11), (1, 8))
+    """
+    if network == "generator":  # the G update follows D update d_step: d_step + 1 D updates done
+        g = (d_step + 1) // n_critic - 1
+        return g, d_step + 1 + g
+    g = d_step // n_critic  # before D update d_step: one G update after every n_critic D updates
+    return g, d_step + g
+
+
+def nonfinite_networks(networks: dict[str, nn.Module]) -> str:
+    """The names of the networks holding a non-finite weight, or ``"none"`` (one sync per network)."""
+    names = [
+        name
+        for name, net in networks.items()
+        if not bool(torch.stack([torch.isfinite(p).all() for p in net.parameters()]).all())
+    ]
+    return ", ".join(names) if names else "none"

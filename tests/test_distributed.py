@@ -6,7 +6,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import WGANGP, NetworkOptions, gan_ddp_strategy
+from lightning_gans import DCGAN, WGANGP, NetworkOptions, gan_ddp_strategy
 
 H16 = NetworkOptions(hidden_dim=16)
 
@@ -64,3 +64,46 @@ def test_ddp_without_unused_parameter_detection_is_refused_with_the_fix():
     )
     with pytest.raises(Exception, match="gan_ddp_strategy"):
         trainer.fit(model, DataLoader(TensorDataset(torch.randn(64, 2)), batch_size=16))
+
+
+def test_ddp_ranks_hold_identical_batchnorm_statistics(tmp_path):
+    # DCGAN nets have BatchNorm in G and D; each rank sees its own half of the data, so without the engine's
+    # broadcast each rank's running statistics would follow its own batches.
+    L.seed_everything(0)
+    model = DCGAN(image_size=28, networks=NetworkOptions("dcgan", base_width=4), ema_decay=0.9, noise_seed=0)
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    images[32:] = images[32:] * 0.1 + 0.5  # the second rank's half differs: its batch statistics differ
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy=gan_ddp_strategy("fork"),
+        max_steps=6,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[SaveRankWeights(tmp_path)],
+        use_distributed_sampler=False,  # rank r reads samples r, r + 2, ...: two different halves below
+    )
+    data = DataLoader(_RankHalves(images), batch_size=8)
+    trainer.fit(model, data)
+    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    buffers = [k for k in rank0 if "running_mean" in k or "running_var" in k or "num_batches_tracked" in k]
+    assert any(k.startswith("generator.") for k in buffers) and any(k.startswith("discriminator.") for k in buffers)
+    assert any(k.startswith("ema_generator.") for k in buffers)
+    for key in rank0:  # the full state dict, buffers included, bit for bit
+        assert torch.equal(rank0[key], rank1[key]), key
+
+
+class _RankHalves(torch.utils.data.Dataset):
+    """Rank 0 reads the first half of the images, rank 1 the second."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def __len__(self):
+        return len(self.images) // 2
+
+    def __getitem__(self, index):
+        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+        return (self.images[rank * len(self) + index],)

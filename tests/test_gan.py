@@ -22,6 +22,7 @@ from lightning_gans import (
     VanillaGAN,
 )
 from lightning_gans.losses import LOSSES
+from lightning_gans.nets.factory import ARCHITECTURES
 from lightning_gans.variants import VARIANTS
 
 
@@ -105,6 +106,17 @@ def test_every_registered_loss_trains(loss):
     trainer = fit(model, points(), max_steps=4)
     assert model.loss is LOSSES[loss] and model.hparams.loss == loss
     assert torch.isfinite(trainer.callback_metrics["loss/d"]) and torch.isfinite(trainer.callback_metrics["loss/g"])
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_every_registered_architecture_trains(architecture):
+    L.seed_everything(0)
+    vectors = architecture in ("auto", "mlp")
+    shape = dict(data_dim=2) if vectors else dict(image_size=32, channels=3)
+    networks = NetworkOptions(architecture, base_width=8, hidden_dim=16, d_norm="layer")
+    model = VanillaGAN(networks=networks, **shape)
+    fit(model, points() if vectors else images(size=32, channels=3), max_steps=4)
+    assert model.generator_steps == 2 and model.sample(2).shape[1:] == ((2,) if vectors else (3, 32, 32))
 
 
 def test_variant_signatures_show_their_papers_values():

@@ -1,0 +1,72 @@
+"""Sampling from a GAN's generator: which network samples, and the checks on what a caller passes in."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from lightning_gans.sampling import check_num_samples
+
+
+class GeneratorSampling:
+    """What :class:`~lightning_gans.gan.GAN` offers for sampling; needs ``generator``, ``ema_generator`` (or None),
+    ``latent_dim``, ``num_classes`` and ``device`` on the module."""
+
+    generator: nn.Module
+    ema_generator: nn.Module | None
+    latent_dim: int
+    num_classes: int | None
+    device: torch.device
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The network used for sampling: the EMA generator when enabled, else the trained one."""
+        return self.generator if self.ema_generator is None else self.ema_generator.module  # type: ignore[union-attr]
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Apply the sampling network (EMA if enabled) to latent codes ``z`` of shape ``(N, latent_dim)``."""
+        self._check_label_range(labels)
+        return self._generate(self.sampling_generator, z, labels)
+
+    @torch.no_grad()
+    def sample(self, n: int, labels: Tensor | None = None) -> Tensor:
+        """Draw ``n`` samples with the sampling network in eval mode (global RNG; see ``sampling.sample_from``).
+
+        For a conditional model, ``labels`` (``(n,)`` ints in ``[0, num_classes)``) pick the classes; without them
+        the classes cycle ``0, 1, ..., num_classes - 1, 0, ...``.
+        """
+        check_num_samples(n)  # the one rule for sample counts, shared with sampling.sample_from
+        if self.num_classes is not None and labels is None:
+            labels = torch.arange(n, device=self.device) % self.num_classes
+        self._check_label_range(labels)
+        network = self.sampling_generator
+        was_training = network.training
+        network.eval()
+        try:
+            z = torch.randn(n, self.latent_dim, device=self.device)
+            return self._generate(network, z, None if labels is None else labels.to(self.device))
+        finally:
+            network.train(was_training)
+
+    def _check_label_range(self, labels: Tensor | None) -> None:
+        # Looks at the values (a sync): for user calls only, never in the training step.
+        if self.num_classes is None or labels is None or not labels.numel() or labels.is_floating_point():
+            return
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= self.num_classes:
+            raise ValueError(
+                f"labels must lie in [0, {self.num_classes - 1}] (num_classes={self.num_classes}), got values in [{low}, {high}]"
+            )
+
+    def _generate(self, network: nn.Module, z: Tensor, labels: Tensor | None) -> Tensor:
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("labels were given but this model is unconditional (num_classes is None)")
+            return network(z)
+        if labels is None:
+            raise ValueError(f"this model is conditional (num_classes={self.num_classes}): labels are required")
+        if labels.is_floating_point() or labels.shape != (z.shape[0],):
+            raise ValueError(
+                f"labels must be integer class ids of shape ({z.shape[0]},), got {labels.dtype} of shape {tuple(labels.shape)}"
+            )
+        return network(z, labels)
