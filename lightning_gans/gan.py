@@ -163,23 +163,10 @@ class GAN(GeneratorSampling, LightningModule):
 
     # -------------------------------------------------------------------------------------- set-up
     def configure_optimizers(self) -> Any:
-        opt = self.optimization
-        opt_g = self._make_optimizer(self.generator, opt.lr_g, opt.betas_g)
-        opt_d = self._make_optimizer(self.discriminator, opt.lr_d, opt.betas_d)
-        if opt.lr_decay is None:
+        opt_g, opt_d = self.optimization.optimizers(self.generator, self.discriminator)
+        if self.optimization.lr_decay is None:
             return [opt_g, opt_d]
-        return [opt_g, opt_d], [self._make_scheduler(opt_g), self._make_scheduler(opt_d)]
-
-    def _make_optimizer(self, network: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-        if self.optimization.optimizer == "rmsprop":
-            return torch.optim.RMSprop(network.parameters(), lr=lr)
-        return torch.optim.Adam(network.parameters(), lr=lr, betas=tuple(betas))
-
-    def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
-        steps = self.optimization.lr_decay_steps
-        if self.optimization.lr_decay == "linear":
-            return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0, end_factor=0.0, total_iters=steps)
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+        return [opt_g, opt_d], [self.optimization.scheduler(opt_g), self.optimization.scheduler(opt_d)]
 
     def on_fit_start(self) -> None:
         check_strategy(self)

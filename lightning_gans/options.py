@@ -24,6 +24,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
+import torch
+from torch import nn
+from torch.optim import Optimizer
+
 from lightning_gans.augment import DiffAugment
 from lightning_gans.checks import check_choice, check_int, check_number, check_positive_number
 from lightning_gans.nets.factory import NetworkOptions
@@ -72,6 +76,29 @@ class Optimization:
         check_choice("lr_decay", self.lr_decay, LR_DECAYS)
         if self.lr_decay is not None:
             check_int(f"lr_decay_steps (generator steps of lr_decay={self.lr_decay!r})", self.lr_decay_steps, minimum=1)
+
+    def optimizers(self, generator: nn.Module, discriminator: nn.Module) -> tuple[Optimizer, Optimizer]:
+        """``(G's optimizer, D's optimizer)`` with these settings.
+
+        >>> opt_g, opt_d = Optimization(lr_d=1e-3).optimizers(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+        >>> type(opt_d).__name__, opt_d.param_groups[0]["lr"], opt_g.param_groups[0]["betas"]
+        ('Adam', 0.001, (0.5, 0.999))
+        """
+        made = []
+        for network, lr, betas in ((generator, self.lr_g, self.betas_g), (discriminator, self.lr_d, self.betas_d)):
+            if self.optimizer == "rmsprop":
+                made.append(torch.optim.RMSprop(network.parameters(), lr=lr))
+            else:
+                made.append(torch.optim.Adam(network.parameters(), lr=lr, betas=tuple(betas)))
+        return made[0], made[1]
+
+    def scheduler(self, optimizer: Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+        """The ``lr_decay`` schedule of one optimizer, stepped once per generator step by the engine."""
+        if self.lr_decay == "linear":
+            return torch.optim.lr_scheduler.LinearLR(
+                optimizer, start_factor=1.0, end_factor=0.0, total_iters=self.lr_decay_steps
+            )
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.lr_decay_steps)
 
 
 @dataclass(frozen=True)
