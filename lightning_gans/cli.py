@@ -22,6 +22,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning_gans import checkpoints
 from lightning_gans.cli_support import CLIError, condense_parse_error, explain_instantiation_error, log_root_of
 from lightning_gans.gan import GAN
+from lightning_gans.recipes import CONFIG_DIR, describe_config, list_configs, resolve_config
 from lightning_gans.run_summary import run_summary
 
 __all__ = [
@@ -35,59 +36,9 @@ __all__ = [
     "resolve_config",
 ]
 
-#: Where the shipped recipes live (package data, so they are installed with the package).
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 _CONFIG_FLAGS = ("--config", "-c")
 #: Set to 1 to see the full traceback of a configuration error instead of its one-line message.
 TRACEBACK_ENV = "LIGHTNING_GANS_TRACEBACK"
-
-
-def list_configs() -> dict[str, Path]:
-    """The shipped recipes, ``{name: path}`` sorted by name.
-
-    >>> recipes = list_configs()
-    >>> "dcgan_digits" in recipes and recipes["dcgan_digits"].name
-    'dcgan_digits.yaml'
-    """
-    return {path.stem: path for path in sorted(CONFIG_DIR.glob("*.yaml"))}
-
-
-def describe_config(path: str | Path) -> str:
-    """The one-line description of a recipe: its first comment line.
-
-    >>> describe_config(list_configs()["dcgan_digits"])[:5]
-    'DCGAN'
-    """
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            return line.lstrip("#").strip()
-        if line.strip():
-            break
-    return ""
-
-
-def resolve_config(value: str) -> str:
-    """Map a ``--config`` value to a file: an existing path is kept, a recipe name becomes the shipped file.
-
-    ``"dcgan_digits"``, ``"dcgan_digits.yaml"`` and ``"configs/dcgan_digits.yaml"`` (from any working directory)
-    all resolve to the shipped recipe. Anything else raises a ``ValueError`` listing the recipes.
-
-    >>> resolve_config("dcgan_digits") == str(list_configs()["dcgan_digits"])
-    True
-    >>> resolve_config("no_such_recipe")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: --config must be a YAML file or a shipped recipe name (conditional_digits, dcgan_digits, ...), got 'no_such_recipe'
-    """
-    if Path(value).expanduser().is_file():
-        return value
-    name = Path(value).name
-    for suffix in (".yaml", ".yml"):
-        name = name.removesuffix(suffix)
-    recipes = list_configs()
-    if name in recipes:
-        return str(recipes[name])
-    raise ValueError(f"--config must be a YAML file or a shipped recipe name ({', '.join(recipes)}), got {value!r}")
 
 
 def _resolve_config_args(args: Sequence[str]) -> list[str]:

@@ -30,6 +30,7 @@ from lightning import LightningDataModule, LightningModule
 
 from lightning_gans.evaluation.inception import file_sha256
 from lightning_gans.evaluation.metrics import METRICS
+from lightning_gans.recipes import resolve_config
 
 __all__ = ["evaluate_main", "sample_main", "load_run"]
 
@@ -40,7 +41,6 @@ def _import(class_path: str) -> type:
 
 
 def _run_config(checkpoint: Path, config: str | None) -> tuple[dict, Path]:
-    from lightning_gans.cli import resolve_config
 
     if config is None:
         saved = checkpoint.resolve().parent.parent / "config.yaml"

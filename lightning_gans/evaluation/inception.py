@@ -31,7 +31,7 @@ from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3 as INC
 from torch_fidelity.feature_extractor_inceptionv3 import BasicConv2d, FeatureExtractorInceptionV3
 
 from lightning_gans.convert import to_uint8
-from lightning_gans.evaluation.features import FeatureExtractor
+from lightning_gans.evaluation.extractor import FeatureExtractor
 
 __all__ = [
     "INCEPTION_URL",
