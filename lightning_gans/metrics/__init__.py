@@ -14,7 +14,7 @@ from lightning_gans.metrics.features import (
 )
 from lightning_gans.metrics.mode_coverage import MixtureModeCoverage, kl_to_uniform
 from lightning_gans.metrics.precision_recall import KnnPrecisionRecall
-from lightning_gans.metrics.stacked_mnist import StackedMNISTModes, stacked_mode_ids
+from lightning_gans.metrics.stacked_mnist import StackedMNISTModes
 
 __all__ = [
     "ClassifierFeatures",
@@ -30,7 +30,6 @@ __all__ = [
     "kl_to_uniform",
     "load_mnist_classifier",
     "register_feature_extractor",
-    "stacked_mode_ids",
     "train_mnist_classifier",
     "within_class_std",
 ]
