@@ -11,6 +11,8 @@ simultaneously from one batch (Table 1), two generator steps per discriminator s
 accepts and records every other one as a *departure* in the run's result, so a row never claims to follow a protocol
 it did not. The batch "counts packs" (PacGAN's batch of 100 is 100 packed examples per kind, 100·m samples) needs no
 engine option: the data batch is ``batch_size * pack`` samples and the engine draws one fake per real sample.
+
+The file is longer than most because it holds the three published tables as data, next to their protocols.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Input: the records of :func:`benchmarks.mode_collapse.run.run_one` as stored by the harness (one JSON per run,
 with its environment). Output: JSON-ready summaries and a markdown report: the shared-settings comparison next to
-the published rows, and one table per published protocol with the published mean ± s.e. beside ours.
+the published rows, and one table per published protocol with the published mean ± s.e. beside ours. (A little
+over 300 lines: the three table layouts share their formatting helpers here.)
 """
 
 from __future__ import annotations
