@@ -91,7 +91,8 @@ def test_protocol_runs_record_their_departures_and_sit_beside_the_published_rows
     assert runs["pacgan2"]["d_params"] > runs["gan"]["d_params"]  # the maxout D's first layer sees 2 samples
     assert [row["step"] for row in runs["gan"]["curve"]] == [3]
     assert runs["gan"]["departures"] == [
-        "update='simultaneous' is not an engine option yet (the engine's default was used)"
+        "fresh mixture draws every batch (the paper: 100,000 points drawn once)",
+        "update='simultaneous' is not an engine option yet (the engine's default was used)",
     ]
     report = (tmp_path / "mode_collapse_pacgan_table1_ring.md").read_text()
     assert "## PacGAN Table 1, ring (8 Gaussians)" in report

@@ -122,6 +122,11 @@ def build_datamodule(spec: RunSpec):
         return ToyDataModule(spec.dataset, spec.batch_size, num_batches_per_epoch=1000, seed=spec.seed)
     if spec.data_dir is None:
         raise ValueError("stacked_mnist needs data_dir (a folder with the MNIST IDX files)")
+    if spec.protocol != SHARED:  # the protocol's own training set
+        protocol = PROTOCOLS[spec.protocol]
+        return StackedMNISTDataModule(
+            spec.data_dir, 28, spec.batch_size, protocol.stacks, split=protocol.stack_split, seed=spec.seed
+        )
     return StackedMNISTDataModule(spec.data_dir, image_size=28, batch_size=spec.batch_size, seed=spec.seed)
 
 
