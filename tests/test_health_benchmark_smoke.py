@@ -66,3 +66,17 @@ def test_plan_covers_every_case_and_seed() -> None:
     assert sorted((run.case, run.seed) for run in runs) == sorted((c, s) for c in CASES for s in (0, 1))
     assert runs[0].case == "grid_wgangp"  # the most expensive first, so parallel workers end together
     assert len({run.key for run in runs}) == len(runs)  # one stored file per run
+
+
+def test_main_stores_runs_draws_and_tables_them(tmp_path: Path, monkeypatch) -> None:
+    from benchmarks.harness import ResultStore
+    from benchmarks.health import suite
+
+    monkeypatch.setattr(suite, "QUICK_STEPS", {"grid_minimax": 4})  # too short for the monitor's 500-step warm-up
+    argv = ["--quick", "--cases", "grid_minimax", "--jobs", "1", "--out", str(tmp_path)]
+    assert suite.main(argv) == 1  # the failing case is not diagnosed within 4 steps: reported as a surprise
+    (row,) = ResultStore(tmp_path / "runs").records("health")
+    assert row["case"] == "grid_minimax" and row["generator_steps"] == 4 and row["as_expected"] is False
+    assert "_samples" not in row and row["environment"]["git"]["commit"]
+    assert (tmp_path / "health_quick_grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| GAN, strong D | minimax | 0 | 4 | none |" in (tmp_path / "health_quick.md").read_text()
