@@ -152,7 +152,7 @@ def test_plan_and_arguments() -> None:
     quick = parse_args(["--quick"])
     assert {s.dataset for s in plan(quick)} == {"ring", "grid"} and quick.results.parent.name == "quick"
     table1 = plan(parse_args(["--protocol", "pacgan_table1_grid"]))
-    assert {s.steps for s in table1} == {PROTOCOLS["pacgan_table1_grid"].published_iterations}
+    assert {s.steps for s in table1} == {PROTOCOLS["pacgan_table1_grid"].published_generator_steps}
     assert {s.seed for s in table1} == {0, 1, 2, 3, 4}
     for bad in (["--variants", "nope"], ["--datasets", "cifar"], ["--seeds", "a"], ["--steps", "0"], ["--jobs", "0"]):
         with pytest.raises(SystemExit):

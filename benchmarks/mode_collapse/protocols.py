@@ -100,6 +100,15 @@ class Protocol:
                 return recipe
         raise ValueError(f"protocol {self.name!r} has recipes {[r.name for r in self.recipes]}, got {name!r}")
 
+    @property
+    def published_generator_steps(self) -> int:
+        """The paper's budget in generator steps (the benchmark's unit).
+
+        >>> PROTOCOLS["pacgan_table2"].published_generator_steps  # 100k iterations, G updated twice in each
+        200000
+        """
+        return self.published_iterations * self.generator_steps_per_discriminator_step
+
     def data_batch_size(self, pack: int) -> int:
         """Samples per data batch: ``batch_size * pack`` when the batch counts packs.
 

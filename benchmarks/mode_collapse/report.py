@@ -204,7 +204,7 @@ def table_protocol(name: str, summary: Sequence[dict[str, Any]]) -> list[str]:
             else:
                 cells = [_published(p.metrics["modes"], 1), _published(p.metrics["kl"], 3)]
             lines.append(
-                f"| *{p.model}, {p.source}* | *{protocol.published_iterations}* | *{p.trials or '—'}* | "
+                f"| *{p.model}, {p.source}* | *{protocol.published_generator_steps}* | *{p.trials or '—'}* | "
                 + " | ".join(f"*{c}*" for c in cells)
                 + " | | |"
             )

@@ -125,7 +125,7 @@ def plan(args: argparse.Namespace) -> list[RunSpec]:
     if args.protocol:
         protocol = PROTOCOLS[args.protocol]
         seeds = args.seeds or (QUICK_SEEDS if args.quick else PROTOCOL_SEEDS)
-        steps = args.steps or (PROTOCOL_QUICK_STEPS if args.quick else protocol.published_iterations)
+        steps = args.steps or (PROTOCOL_QUICK_STEPS if args.quick else protocol.published_generator_steps)
         for recipe in protocol.recipes:
             if args.variants and recipe.name not in args.variants:
                 continue
