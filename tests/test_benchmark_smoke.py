@@ -1,85 +1,117 @@
-"""Smoke tests of the mode-collapse benchmark: tiny budgets, real Trainer runs, the files and their structure.
+"""Smoke tests of the mode-collapse benchmark: tiny budgets, real Trainer runs, stored JSON, tables from the JSON.
 
-These check that the script runs end to end and writes sane tables, not the quality of the GANs (that is what the
-full run in benchmarks/RESULTS.md is for).
+These check that the benchmark runs end to end, resumes from its stored runs and writes sane tables, not the quality
+of the GANs (that is what the full runs in benchmarks/RESULTS.md are for).
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `benchmarks` is a folder of scripts at the repository root, not an installed package
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.mode_collapse import main, parse_args, plan  # noqa: E402
-from benchmarks.mode_collapse_run import RunSpec, build_model  # noqa: E402
-from benchmarks.recipes import RECIPES, recipes_for  # noqa: E402
+from benchmarks.harness import ResultStore
+from benchmarks.mode_collapse.protocols import PROTOCOLS
+from benchmarks.mode_collapse.recipes import RECIPES, recipes_for
+from benchmarks.mode_collapse.run import RunSpec, build_model
+from benchmarks.mode_collapse.suite import main, parse_args, plan
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def _check_stat(stat: dict, values: list[float]) -> None:
-    assert stat["n"] == len(values)
-    assert stat["mean"] == pytest.approx(sum(values) / len(values))
-    if len(values) == 2:  # standard error of two values: |a - b| / 2
-        assert stat["se"] == pytest.approx(abs(values[0] - values[1]) / 2)
+def _check_stat(stat: str, values: list[float]) -> None:
+    mean = sum(values) / len(values)
+    se = abs(values[0] - values[1]) / 2  # standard error of two values
+    assert stat == (f"{mean:.1f} ± {se:.1f}" if se else f"{mean:.1f} ± 0.0")
 
 
-def test_quick_2d_run_writes_sane_tables_json_and_pictures(tmp_path: Path) -> None:
-    argv = [
-        "--quick",
-        "--datasets",
-        "ring,grid",
-        "--variants",
-        "gan,wgan_gp",
-        "--seeds",
-        "0,1",
-        "--steps",
-        "12",
-        "--jobs",
-        "1",
-        "--out",
-        str(tmp_path),
-    ]
+def test_quick_2d_run_stores_one_json_per_run_resumes_and_writes_tables(tmp_path: Path) -> None:
+    argv = ["--quick", "--datasets", "ring,grid", "--variants", "gan,wgan_gp", "--seeds", "0,1", "--steps", "12"]
+    argv += ["--jobs", "1", "--out", str(tmp_path)]
     assert main(argv) == 0
-    payload = json.loads((tmp_path / "mode_collapse_quick.json").read_text())
-    meta, summary, runs = payload["meta"], payload["summary"], payload["runs"]
-    assert meta["seeds"] == {"ring": [0, 1], "grid": [0, 1]} and meta["steps"] == {"ring": 12, "grid": 12}
-    assert meta["eval_samples"] == {"ring": 2500, "grid": 2500}
-    assert meta["command"].endswith(" ".join(argv)) and meta["git_commit"] and meta["versions"]["lightning"]
-    assert len(runs) == 8 and {(r["dataset"], r["recipe"]) for r in runs} == {
-        (d, v) for d in ("ring", "grid") for v in ("gan", "wgan_gp")
+    runs = ResultStore(tmp_path / "runs").records("mode_collapse")  # --quick keeps its JSON under --out
+    assert len(runs) == 8 and {(r["dataset"], r["recipe"], r["seed"]) for r in runs} == {
+        (d, v, s) for d in ("ring", "grid") for v in ("gan", "wgan_gp") for s in (0, 1)
     }
     for run in runs:
-        assert run["error"] is None
+        assert run["error"] is None and run["protocol"] == "shared" and run["departures"] == []
         assert run["generator_steps"] == 12  # the budget is generator steps, also with 5 critic steps per G step
         modes, hq, rkl = (run["metrics"][k] for k in ("modes", "high_quality", "reverse_kl"))
         total = 8 if run["dataset"] == "ring" else 25
         assert isinstance(modes, int) and 0 <= modes <= total and 0.0 <= hq <= 1.0
         # rKL is NaN only when no sample is high quality; otherwise it lies in [0, log K].
         assert (math.isnan(rkl) and modes == 0) or 0.0 <= rkl <= math.log(total) + 1e-6  # float32 metric
-        assert run["wall_s"] > 0 and run["cpu_s"] > 0 and run["g_params"] > 0 and run["d_params"] > 0
-    assert len(summary) == 4
-    for row in summary:
-        seeds = [r for r in runs if r["dataset"] == row["dataset"] and r["recipe"] == row["recipe"]]
-        assert row["runs"] == 2 and row["failed"] == 0 and row["seeds"] == [0, 1]
-        _check_stat(row["metrics"]["modes"], [r["metrics"]["modes"] for r in seeds])
-        _check_stat(row["metrics"]["high_quality"], [r["metrics"]["high_quality"] for r in seeds])
-        assert (tmp_path / row["picture"]).read_bytes()[:8] == PNG_MAGIC  # first seed's scatter plot
+        assert run["wall_s"] > 0 and run["cpu_s"] > 0 and run["run_cpu_s"] >= run["cpu_s"] and run["g_params"] > 0
+        assert run["environment"]["git"]["commit"] and run["environment"]["torch_threads"] == 1
     for dataset in ("ring", "grid"):
         assert (tmp_path / f"mode_collapse_quick_{dataset}.png").read_bytes()[:8] == PNG_MAGIC
+        assert (tmp_path / f"mode_collapse_quick_{dataset}_gan.png").read_bytes()[:8] == PNG_MAGIC  # first seed
     report = (tmp_path / "mode_collapse_quick.md").read_text()
     assert "| model | ring modes /8 | ring HQ | ring rKL | grid modes /25 |" in report
-    assert "| WGAN-GP |" in report and "*GAN, PacGAN Table 1, 10 trials*" in report and "## Targets" in report
-    assert not (tmp_path / "mode_collapse.json").exists()  # a quick run never overwrites the full results
+    assert "| *GAN, PacGAN Table 1, 10 trials* | *6.3 ± 0.5* | *98.2 ± 0.2%* |" in report
+    gan = next(line for line in report.splitlines() if line.startswith("| GAN |"))
+    ring = [r["metrics"]["modes"] for r in runs if r["dataset"] == "ring" and r["recipe"] == "gan"]
+    _check_stat(gan.split(" | ")[1], ring)
+    # A second invocation finds every run stored: nothing is trained, the files stay as they were.
+    stored = {p: p.read_text() for p in (tmp_path / "runs").rglob("*.json")}
+    (tmp_path / "mode_collapse_quick_ring.png").unlink()
+    assert main(argv) == 0
+    assert {p: p.read_text() for p in (tmp_path / "runs").rglob("*.json")} == stored
+    assert not (tmp_path / "mode_collapse_quick_ring.png").exists()  # no fresh run, so nothing redrawn
+
+
+def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path) -> None:
+    # The committed reports are rebuilt from the committed per-run JSON alone: every table row must come back.
+    from benchmarks.health.suite import main as health_main
+
+    table1 = [
+        "--protocol",
+        "pacgan_table1_grid",
+        "--variants",
+        "gan,pacgan2,pacgan4",
+        "--seeds",
+        "0",
+        "--steps",
+        "15000",
+    ]
+    for entry, argv, name in (
+        (main, [], "mode_collapse.md"),
+        (main, table1, "mode_collapse_pacgan_table1_grid.md"),
+        (health_main, [], "health.md"),
+    ):
+        assert entry([*argv, "--report-only", "--out", str(tmp_path)]) == 0
+        committed = [
+            line for line in (ROOT / "benchmarks" / "results" / name).read_text().splitlines() if line[:1] == "|"
+        ]
+        rebuilt = [line for line in (tmp_path / name).read_text().splitlines() if line[:1] == "|"]
+        assert len(committed) > 5 and committed == rebuilt, name
+
+
+def test_protocol_runs_record_their_departures_and_sit_beside_the_published_rows(tmp_path: Path) -> None:
+    argv = ["--protocol", "pacgan_table1_ring", "--variants", "gan,pacgan2", "--seeds", "0", "--steps", "3"]
+    argv += ["--jobs", "1", "--out", str(tmp_path), "--results", str(tmp_path / "runs"), "--curve-every", "3"]
+    assert main(argv) == 0
+    runs = {
+        r["recipe"]: r for r in ResultStore(tmp_path / "runs").records("mode_collapse", "pacgan_table1_ring_3steps")
+    }
+    assert runs["pacgan2"]["batch_size"] == 200  # PacGAN's batch of 100 counts packs: 100 packs of 2 samples
+    assert runs["pacgan2"]["d_params"] > runs["gan"]["d_params"]  # the maxout D's first layer sees 2 samples
+    assert [row["step"] for row in runs["gan"]["curve"]] == [3]
+    assert runs["gan"]["departures"] == [
+        "fresh mixture draws every batch (the paper: 100,000 points drawn once)",
+        "update='simultaneous' is not an engine option yet (the engine's default was used)",
+    ]
+    report = (tmp_path / "mode_collapse_pacgan_table1_ring.md").read_text()
+    assert "## PacGAN Table 1, ring (8 Gaussians)" in report
+    assert (
+        "| *PacGAN2, PacGAN Table 1, 10 trials* | *400000* | *10* | *7.9 ± 0.1* | *95.6 ± 2.0%* | *0.07 ± 0.03* | | |"
+        in report
+    )
+    assert "| PacGAN2 | 3 | 1 |" in report and "update='simultaneous'" in report
 
 
 def _write_idx_gz(path: Path, array: torch.Tensor) -> None:
@@ -99,41 +131,22 @@ def test_tiny_stacked_mnist_run(tmp_path: Path) -> None:
     classifier = tmp_path / "classifier.pt"
     train_mnist_classifier(tmp_path, classifier, epochs=1, holdout=10)
     out = tmp_path / "out"
-    argv = [
-        "--datasets",
-        "stacked_mnist",
-        "--variants",
-        "gan_small_d,pacgan4_small_d",
-        "--seeds",
-        "3",
-        "--steps",
-        "2",
-        "--eval-samples",
-        "48",
-        "--data-dir",
-        str(tmp_path),
-        "--classifier",
-        str(classifier),
-        "--jobs",
-        "1",
-        "--out",
-        str(out),
-    ]
+    argv = ["--datasets", "stacked_mnist", "--variants", "gan_small_d,pacgan4_small_d", "--seeds", "3", "--steps", "2"]
+    argv += ["--eval-samples", "48", "--data-dir", str(tmp_path), "--classifier", str(classifier), "--jobs", "1"]
+    argv += ["--out", str(out), "--results", str(out / "runs")]
     assert main(argv) == 0
-    payload = json.loads((out / "mode_collapse.json").read_text())
-    assert payload["meta"]["eval_samples"] == {"stacked_mnist": 48}
-    assert "MNIST test set" in payload["meta"]["stacked_mnist_source"]
-    for row in payload["summary"]:
-        modes, kl = row["metrics"]["modes"]["mean"], row["metrics"]["kl"]["mean"]
-        assert 1 <= modes <= 48 and 0.0 <= kl <= math.log(1000) + 1e-6  # float32 metric
-        assert (out / row["picture"]).read_bytes()[:8] == PNG_MAGIC  # sample grid
+    runs = ResultStore(out / "runs").records("mode_collapse", "shared_stacked_mnist_2steps_eval48")
+    assert {r["recipe"] for r in runs} == {"gan_small_d", "pacgan4_small_d"}
+    for run in runs:
+        assert 1 <= run["metrics"]["modes"] <= 48 and 0.0 <= run["metrics"]["kl"] <= math.log(1000) + 1e-6
+    assert (out / "mode_collapse_stacked_mnist_gan_small_d.png").read_bytes()[:8] == PNG_MAGIC  # sample grid
     report = (out / "mode_collapse.md").read_text()
-    assert "| PacDCGAN4, D 1/4 size |" in report and "667.4 / 1.81 (PacDCGAN4" in report
+    assert "| PacDCGAN4, D 1/4 size |" in report and "667.4 ± 29.0 / 1.810 ± 0.150 (PacDCGAN4" in report
 
 
 def test_hard_setting_discriminator_has_a_quarter_of_the_weights() -> None:
-    normal = build_model(RunSpec("gan", "stacked_mnist", seed=0, steps=10, batch_size=64))
-    small = build_model(RunSpec("gan_small_d", "stacked_mnist", seed=0, steps=10, batch_size=64))
+    normal, _ = build_model(RunSpec("gan", "stacked_mnist", seed=0, steps=10, batch_size=64))
+    small, _ = build_model(RunSpec("gan_small_d", "stacked_mnist", seed=0, steps=10, batch_size=64))
     d_normal = sum(p.numel() for p in normal.discriminator.parameters())
     d_small = sum(p.numel() for p in small.discriminator.parameters())
     assert 0.2 < d_small / d_normal < 0.3  # half the width in every layer
@@ -145,12 +158,17 @@ def test_plan_and_arguments() -> None:
     assert {s.dataset for s in full} == {"ring", "grid", "stacked_mnist"}
     grid = {s.recipe for s in full if s.dataset == "grid"}
     assert grid == {r.name for r in recipes_for("grid")} and "diffaugment" not in grid  # DiffAugment: images only
-    assert all(s.steps == full[-1].steps for s in full if s.dataset == full[-1].dataset)  # one budget per dataset
     assert sum(1 for s in full if s.keep_samples) == len({(s.dataset, s.recipe) for s in full})  # 1st seed
-    quick = plan(parse_args(["--quick"]))
-    assert {s.dataset for s in quick} == {"ring", "grid"} and max(s.steps for s in quick) < min(s.steps for s in full)
-    for bad in (["--variants", "nope"], ["--datasets", "cifar"], ["--seeds", "a"], ["--steps", "0"]):
+    assert len({s.key for s in full}) == len(full)  # every run has its own file
+    quick = parse_args(["--quick"])
+    assert {s.dataset for s in plan(quick)} == {"ring", "grid"} and quick.results.parent.name == "quick"
+    table1 = plan(parse_args(["--protocol", "pacgan_table1_grid"]))
+    assert {s.steps for s in table1} == {PROTOCOLS["pacgan_table1_grid"].published_generator_steps}
+    assert {s.seed for s in table1} == {0, 1, 2, 3, 4}
+    for bad in (["--variants", "nope"], ["--datasets", "cifar"], ["--seeds", "a"], ["--steps", "0"], ["--jobs", "0"]):
         with pytest.raises(SystemExit):
             parse_args(bad)
+    with pytest.raises(SystemExit):
+        parse_args(["--protocol", "pacgan_table2", "--datasets", "grid"])
     with pytest.raises(ValueError, match="runs on"):
         RECIPES["diffaugment"].engine_options("grid")

@@ -67,7 +67,7 @@ def producing_scripts(name: str) -> list[Path]:
     parts = Path(name).stem.split("_")
     prefixes = [p for p in ("_".join(parts[:k]) for k in range(len(parts), 0, -1)) if len(p) >= 6]
     found = []
-    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+    for script in sorted((ROOT / "benchmarks").rglob("*.py")):
         text = script.read_text(encoding="utf-8")
         if ("savefig" in text or ".png" in text) and any(p in text for p in prefixes):
             found.append(script)

@@ -5,18 +5,14 @@ It checks the plumbing, not the findings (those are the full run's, in benchmark
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import torch
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `benchmarks` is a folder of scripts at the repository root, not an installed package
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.health import CASES, plan, run_case  # noqa: E402
-from benchmarks.health_report import markdown_report, save_figure  # noqa: E402
-from lightning_gans.callbacks import HealthThresholds  # noqa: E402
+from benchmarks.harness import environment
+from benchmarks.health.cases import CASES
+from benchmarks.health.report import markdown_report, save_figure
+from benchmarks.health.run import run_case
+from benchmarks.health.suite import plan
+from lightning_gans.callbacks import HealthThresholds
 
 ROW_KEYS = {
     "case",
@@ -40,6 +36,7 @@ ROW_KEYS = {
     "cpu_s",
     "trace",
     "as_expected",
+    "_samples",
 }
 
 
@@ -48,28 +45,18 @@ def test_tiny_grid_run_returns_a_complete_row_and_renders(tmp_path: Path) -> Non
     # on one mode (the fixed-noise fakes are ~50x closer together than the data).
     patience = HealthThresholds(patience=1)
     monitor = dict(check_every_n_steps=4, warmup_steps=0, thresholds=patience, grad_window=1, probe_size=64)
-    row = run_case("grid_minimax", seed=0, steps=8, monitor_options=monitor, sample_dir=tmp_path)
+    row = run_case("grid_minimax", seed=0, steps=8, monitor_options=monitor)
     assert set(row) == ROW_KEYS
     assert row["generator_steps"] == 8 and [t["step"] for t in row["trace"]] == [4, 8]
     assert {"diversity_ratio", "g_grad_norm", "modes", "high_quality"} <= set(row["trace"][0])
     assert 0 <= row["modes"] <= 25 and 0.0 <= row["high_quality"] <= 1.0
     assert row["diagnosis"] == "mode_collapse" and row["diagnosis_step"] == 4 and row["as_expected"]
     assert "Remedies in lightning_gans" in row["diagnoses"][0]["message"]
-    samples = torch.load(tmp_path / "health_samples_grid_minimax_0.pt")
+    samples = row.pop("_samples")  # handed to the figure, never stored
     assert samples.shape == (2500, 2)
 
-    meta = dict(
-        command="python benchmarks/health.py --test",
-        seeds=[0],
-        git_commit="abc",
-        machine="cpu",
-        versions={"torch": "x", "lightning": "y"},
-        total_minutes=0.1,
-        monitor={"grid": "test"},
-        roles={"grid_minimax": "failure"},
-        figures=["health_grid.png"],
-    )
-    report = markdown_report([row], meta)
+    row["environment"] = environment()  # what the runner adds to every stored run
+    report = markdown_report([row], ["health_grid.png"])
     assert "| GAN, strong D | minimax | 0 | 8 | mode collapse | 4 (4) |" in report
     assert "Diagnosis of `grid_minimax` (seed 0)" in report
     assert save_figure([row], {"grid_minimax": samples}, "grid", tmp_path / "f.png", real=None)
@@ -78,5 +65,20 @@ def test_tiny_grid_run_returns_a_complete_row_and_renders(tmp_path: Path) -> Non
 
 def test_plan_covers_every_case_and_seed() -> None:
     runs = plan(quick=False, seeds=(0, 1), cases=None)
-    assert sorted((name, seed) for name, seed, _ in runs) == sorted((c, s) for c in CASES for s in (0, 1))
-    assert runs[0][0] == "grid_wgangp"  # the most expensive first, so parallel workers end together
+    assert sorted((run.case, run.seed) for run in runs) == sorted((c, s) for c in CASES for s in (0, 1))
+    assert runs[0].case == "grid_wgangp"  # the most expensive first, so parallel workers end together
+    assert len({run.key for run in runs}) == len(runs)  # one stored file per run
+
+
+def test_main_stores_runs_draws_and_tables_them(tmp_path: Path, monkeypatch) -> None:
+    from benchmarks.harness import ResultStore
+    from benchmarks.health import suite
+
+    monkeypatch.setattr(suite, "QUICK_STEPS", {"grid_minimax": 4})  # too short for the monitor's 500-step warm-up
+    argv = ["--quick", "--cases", "grid_minimax", "--jobs", "1", "--out", str(tmp_path)]
+    assert suite.main(argv) == 1  # the failing case is not diagnosed within 4 steps: reported as a surprise
+    (row,) = ResultStore(tmp_path / "runs").records("health")
+    assert row["case"] == "grid_minimax" and row["generator_steps"] == 4 and row["as_expected"] is False
+    assert "_samples" not in row and row["environment"]["git"]["commit"]
+    assert (tmp_path / "health_quick_grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| GAN, strong D | minimax | 0 | 4 | none |" in (tmp_path / "health_quick.md").read_text()

@@ -9,11 +9,11 @@ from lightning_gans.data.digits import DigitsDataModule, load_digits_tensors
 from lightning_gans.data.folder import ImageFolderDataModule
 from lightning_gans.data.images import ImageDataModule, MNISTDataModule
 from lightning_gans.data.mnist_files import MNIST_FILES, ensure_mnist_files, load_mnist_arrays, read_idx
-from lightning_gans.data.stacked_mnist import StackedMNISTDataModule, StackedMNISTDataset, stacked_label
-from lightning_gans.data.toy import DEFAULT_STD, ToyDataModule, mixture_centers, sample_mixture
+from lightning_gans.data.stacked_mnist import StackedMNISTDataModule, StackedMNISTDataset, stacked_mode_ids
+from lightning_gans.data.toy import MIXTURE_STD, ToyDataModule, mixture_centers, sample_mixture
 
 __all__ = [
-    "DEFAULT_STD",
+    "MIXTURE_STD",
     "MNIST_FILES",
     "CIFAR10DataModule",
     "DigitsDataModule",
@@ -29,5 +29,5 @@ __all__ = [
     "mixture_centers",
     "read_idx",
     "sample_mixture",
-    "stacked_label",
+    "stacked_mode_ids",
 ]

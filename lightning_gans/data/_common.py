@@ -20,9 +20,6 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from torch.utils.data._utils.collate import default_collate
 
-# The sizes our DCGAN networks are built for; data modules for fixed-size benchmarks accept exactly these.
-IMAGE_SIZES: tuple[int, ...] = (28, 32, 64)
-
 
 def distributed_context(datamodule: LightningDataModule) -> tuple[int, int, int]:
     """``(rank, world_size, epoch)`` from the attached Trainer, or ``(0, 1, 0)`` outside of one.

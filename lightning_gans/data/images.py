@@ -16,12 +16,12 @@ from torch.utils.data import DataLoader, Dataset
 
 from lightning_gans.checks import check_choice, check_dir, check_int
 from lightning_gans.data._common import (
-    IMAGE_SIZES,
     Uint8Collate,
     Uint8ImageDataset,
     build_loader,
 )
 from lightning_gans.data.mnist_files import MNIST_SPLITS, ensure_mnist_files, load_mnist_arrays
+from lightning_gans.nets.dcgan import SUPPORTED_IMAGE_SIZES  # the sizes the DCGAN networks are built for
 
 
 class ImageDataModule(LightningDataModule):
@@ -148,7 +148,7 @@ class MNISTDataModule(ImageDataModule):
             download=download,
             num_workers=num_workers,
             seed=seed,
-            allowed_sizes=IMAGE_SIZES,
+            allowed_sizes=SUPPORTED_IMAGE_SIZES,
         )
         self.split = check_choice("split", split, MNIST_SPLITS)
         self.save_hyperparameters()

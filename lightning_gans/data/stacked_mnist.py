@@ -13,18 +13,23 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from lightning_gans.checks import check_choice, check_int
-from lightning_gans.data._common import IMAGE_SIZES
 from lightning_gans.data.images import ImageDataModule
 from lightning_gans.data.mnist_files import MNIST_SPLITS, ensure_mnist_files, load_mnist_arrays
+from lightning_gans.nets.dcgan import SUPPORTED_IMAGE_SIZES  # the sizes the DCGAN networks are built for
 
 
-def stacked_label(digits: Tensor) -> Tensor:
-    """The mode of digit triples ``(..., 3)`` ordered (R, G, B): ``100 * d_R + 10 * d_G + d_B`` in ``0..999``.
+def stacked_mode_ids(digits: Tensor) -> Tensor:
+    """Mode ids ``(N,)`` in ``[0, 1000)`` from per-channel digits ``(N, 3)``: ``100 * d0 + 10 * d1 + d2``.
 
-    >>> stacked_label(torch.tensor([[1, 2, 3], [0, 0, 9]]))
-    tensor([123,   9])
+    >>> stacked_mode_ids(torch.tensor([[1, 2, 3], [0, 0, 7], [9, 9, 9]]))
+    tensor([123,   7, 999])
     """
-    return digits[..., 0] * 100 + digits[..., 1] * 10 + digits[..., 2]
+    if digits.dim() != 2 or digits.shape[1] != 3:
+        raise ValueError(f"`digits` must have shape (N, 3), got {tuple(digits.shape)}")
+    if digits.numel() and (digits.min() < 0 or digits.max() > 9):
+        raise ValueError(f"`digits` must lie in 0..9, got values in [{int(digits.min())}, {int(digits.max())}]")
+    digits = digits.long()
+    return 100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2]
 
 
 class StackedMNISTDataset(Dataset):
@@ -51,7 +56,7 @@ class StackedMNISTDataset(Dataset):
         self.images, self.labels = images, labels.long()
         generator = torch.Generator().manual_seed(seed)
         self.indices = torch.randint(images.shape[0], (num_samples, 3), generator=generator)  # (M, 3) source rows
-        self.targets = stacked_label(self.labels[self.indices])  # (M,) in 0..999
+        self.targets = stacked_mode_ids(self.labels[self.indices])  # (M,) in 0..999
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
@@ -103,7 +108,7 @@ class StackedMNISTDataModule(ImageDataModule):
             download=download,
             num_workers=num_workers,
             seed=seed,
-            allowed_sizes=IMAGE_SIZES,
+            allowed_sizes=SUPPORTED_IMAGE_SIZES,
         )
         self.num_samples = check_int("num_samples", num_samples, 1)
         self.split = check_choice("split", split, MNIST_SPLITS)

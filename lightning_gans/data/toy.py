@@ -24,8 +24,8 @@ from lightning_gans.checks import check_choice, check_int, check_positive_number
 from lightning_gans.data._common import build_loader
 
 TOY_DATASETS: tuple[str, ...] = ("ring", "grid")
-#: The benchmark's noise level per dataset (VEEGAN/PacGAN protocol).
-DEFAULT_STD = MappingProxyType({"ring": 0.01, "grid": 0.05})
+#: Standard deviation of each mixture component in the VEEGAN / PacGAN experiments.
+MIXTURE_STD = MappingProxyType({"ring": 0.01, "grid": 0.05})
 _DEFAULT_MODES = {"ring": 8, "grid": 25}
 
 
@@ -40,6 +40,11 @@ def mixture_centers(dataset: str, num_modes: int | None = None, radius: float = 
     tensor([[1.0000, 0.0000],
             [0.7071, 0.7071],
             [0.0000, 1.0000]])
+    >>> mixture_centers("ring", num_modes=4)
+    tensor([[ 1.,  0.],
+            [ 0.,  1.],
+            [-1.,  0.],
+            [ 0., -1.]])
     >>> c = mixture_centers("grid")
     >>> c.shape, c[0].tolist(), c[-1].tolist()
     (torch.Size([25, 2]), [-4.0, -4.0], [4.0, 4.0])
@@ -50,7 +55,8 @@ def mixture_centers(dataset: str, num_modes: int | None = None, radius: float = 
         radius = check_positive_number("radius", radius)
         angles = torch.arange(num_modes, dtype=torch.float64) * (2.0 * math.pi / num_modes)  # (K,)
         centers = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)  # (K, 2)
-        return centers.float()
+        # Round away float noise such as cos(pi/2) = 6e-17 (and -0.0) so centres print cleanly.
+        return (centers.round(decimals=12) + 0.0).float()
     side = math.isqrt(num_modes)
     if side * side != num_modes:
         raise ValueError(f"`num_modes` for the grid must be a perfect square (s*s modes), got {num_modes}")
@@ -152,7 +158,7 @@ class ToyDataModule(LightningDataModule):
         self.num_batches_per_epoch = check_int("num_batches_per_epoch", num_batches_per_epoch, 1)
         self.mode_centers = mixture_centers(dataset, num_modes, radius, spacing)
         self.num_modes = int(self.mode_centers.shape[0])
-        self.std = DEFAULT_STD[dataset] if std is None else check_positive_number("std", std)
+        self.std = MIXTURE_STD[dataset] if std is None else check_positive_number("std", std)
         self.seed = check_int("seed", seed, 0)
         self.num_workers = check_int("num_workers", num_workers, 0)
         self.save_hyperparameters()

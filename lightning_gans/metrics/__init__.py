@@ -5,7 +5,7 @@ from lightning_gans.metrics.classifier import MNISTClassifier, load_mnist_classi
 from lightning_gans.metrics.conditional import class_accuracy, intra_fid, within_class_std
 from lightning_gans.metrics.mode_coverage import MixtureModeCoverage, kl_to_uniform
 from lightning_gans.metrics.precision_recall import KnnPrecisionRecall
-from lightning_gans.metrics.stacked_mnist import StackedMNISTModes, stacked_mode_ids
+from lightning_gans.metrics.stacked_mnist import StackedMNISTModes
 
 __all__ = [
     "KnnPrecisionRecall",
@@ -16,7 +16,6 @@ __all__ = [
     "StackedMNISTModes",
     "kl_to_uniform",
     "load_mnist_classifier",
-    "stacked_mode_ids",
     "train_mnist_classifier",
     "within_class_std",
 ]

@@ -13,49 +13,21 @@ NeurIPS 2018, sec. 5.1 / Table 1):
   samples sit in one mode; it is undefined (NaN) when no sample is high quality.
 
 The papers' mixtures: ring = 8 modes on a circle of radius 1, std 0.01; grid = 25 modes at
-``{-4, -2, 0, 2, 4}^2``, std 0.05 (see :func:`mixture_centers` and :meth:`MixtureModeCoverage.for_mixture`).
+``{-4, -2, 0, 2, 4}^2``, std 0.05 (see :func:`lightning_gans.data.toy.mixture_centers` and
+:meth:`MixtureModeCoverage.for_mixture`).
 """
 
 from __future__ import annotations
 
-import math
+import math  # noqa: F401  (used by the doctests)
 
 import torch
 from torch import Tensor
 from torchmetrics import Metric
 
-__all__ = ["MixtureModeCoverage", "mixture_centers", "kl_to_uniform", "MIXTURE_STD"]
+from lightning_gans.data.toy import MIXTURE_STD, mixture_centers
 
-#: Standard deviation of each mixture component in the VEEGAN / PacGAN experiments.
-MIXTURE_STD = {"ring": 0.01, "grid": 0.05}
-
-
-def mixture_centers(kind: str, num_modes: int = 8, radius: float = 1.0) -> Tensor:
-    """Mode centres ``(K, 2)`` of the benchmark mixtures.
-
-    ``"ring"``: ``num_modes`` points at angles ``2 pi k / num_modes`` on a circle of ``radius``.
-    ``"grid"``: the 25 points ``{-4, -2, 0, 2, 4}^2``, row-major (x fastest), the order of
-    :class:`lightning_gans.data.toy.ToyDataModule`'s ``mode_centers``.
-
-    >>> mixture_centers("ring", num_modes=4)
-    tensor([[ 1.,  0.],
-            [ 0.,  1.],
-            [-1.,  0.],
-            [ 0., -1.]])
-    >>> mixture_centers("grid").shape
-    torch.Size([25, 2])
-    """
-    if kind == "ring":
-        if not isinstance(num_modes, int) or num_modes < 1:
-            raise ValueError(f"`num_modes` must be a positive int, got {num_modes!r}")
-        angles = torch.arange(num_modes, dtype=torch.float64) * (2 * math.pi / num_modes)
-        centers = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
-        # Round away float noise such as cos(pi/2) = 6e-17 (and -0.0) so centres print cleanly.
-        return (centers.round(decimals=12) + 0.0).float()
-    if kind == "grid":
-        axis = torch.arange(-4.0, 5.0, 2.0)
-        return torch.cartesian_prod(axis, axis).flip(1)  # (25, 2) as (x, y) with x varying fastest
-    raise ValueError(f"`kind` must be 'ring' or 'grid', got {kind!r}")
+__all__ = ["MixtureModeCoverage", "kl_to_uniform"]
 
 
 def kl_to_uniform(counts: Tensor) -> float:
@@ -120,8 +92,6 @@ class MixtureModeCoverage(Metric):
     @classmethod
     def for_mixture(cls, kind: str) -> MixtureModeCoverage:
         """The metric for the papers' ``"ring"`` (8 modes, std 0.01) or ``"grid"`` (25 modes, std 0.05)."""
-        if kind not in MIXTURE_STD:
-            raise ValueError(f"`kind` must be one of {sorted(MIXTURE_STD)}, got {kind!r}")
         return cls(mixture_centers(kind), std=MIXTURE_STD[kind])
 
     @property

@@ -14,25 +14,12 @@ import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
 
+from lightning_gans.data.stacked_mnist import stacked_mode_ids
 from lightning_gans.metrics.mode_coverage import kl_to_uniform
 
-__all__ = ["StackedMNISTModes", "stacked_mode_ids", "NUM_STACKED_MODES"]
+__all__ = ["StackedMNISTModes", "NUM_STACKED_MODES"]
 
 NUM_STACKED_MODES = 1000
-
-
-def stacked_mode_ids(digits: Tensor) -> Tensor:
-    """Mode ids ``(N,)`` in ``[0, 1000)`` from per-channel digits ``(N, 3)``: ``100 * d0 + 10 * d1 + d2``.
-
-    >>> stacked_mode_ids(torch.tensor([[1, 2, 3], [0, 0, 7], [9, 9, 9]]))
-    tensor([123,   7, 999])
-    """
-    if digits.dim() != 2 or digits.shape[1] != 3:
-        raise ValueError(f"`digits` must have shape (N, 3), got {tuple(digits.shape)}")
-    if digits.numel() and (digits.min() < 0 or digits.max() > 9):
-        raise ValueError(f"`digits` must lie in 0..9, got values in [{int(digits.min())}, {int(digits.max())}]")
-    digits = digits.long()
-    return 100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2]
 
 
 class StackedMNISTModes(Metric):
@@ -102,7 +89,7 @@ class StackedMNISTModes(Metric):
 
     def update(self, images: Tensor | None = None, mode_ids: Tensor | None = None) -> None:
         """Count modes from ``images`` ``(N, 3, H, W)`` in ``[-1, 1]`` (each channel classified), or from known
-        ``mode_ids`` ``(N,)`` in ``[0, 1000)`` (see :func:`stacked_mode_ids`); give exactly one of the two."""
+        ``mode_ids`` ``(N,)`` in ``[0, 1000)`` (see :func:`lightning_gans.data.stacked_mnist.stacked_mode_ids`); give exactly one of the two."""
         if (images is None) == (mode_ids is None):
             raise ValueError("give exactly one of `images` (N, 3, H, W) or `mode_ids` (N,) to update()")
         if images is not None:

@@ -4,9 +4,23 @@ from lightning_gans.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightning_gans.nets.factory import NetworkOptions, build_networks
 from lightning_gans.nets.layers import MinibatchDiscrimination, MinibatchStdDev, pack_samples, spectral_norm_if
 from lightning_gans.nets.mlp import MLPDiscriminator, MLPGenerator
+from lightning_gans.nets.pacgan_2d import BatchNormMLPGenerator, Maxout, MaxoutMLPDiscriminator
 from lightning_gans.nets.resnet import ResNetDiscriminator, ResNetGenerator
+from lightning_gans.nets.stacked_mnist import (
+    DCGAN28Discriminator,
+    DCGAN28Generator,
+    UnrolledGANDiscriminator,
+    UnrolledGANGenerator,
+)
 
 __all__ = [
+    "BatchNormMLPGenerator",
+    "DCGAN28Discriminator",
+    "DCGAN28Generator",
+    "Maxout",
+    "MaxoutMLPDiscriminator",
+    "UnrolledGANDiscriminator",
+    "UnrolledGANGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "MLPDiscriminator",

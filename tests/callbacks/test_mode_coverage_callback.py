@@ -11,8 +11,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans.callbacks.mode_coverage import ModeCoverageCallback
-from lightning_gans.data.toy import ToyDataModule
-from lightning_gans.metrics.mode_coverage import MixtureModeCoverage, mixture_centers
+from lightning_gans.data.toy import ToyDataModule, mixture_centers
+from lightning_gans.metrics.mode_coverage import MixtureModeCoverage
 from lightning_gans.sampling import sample_from
 
 

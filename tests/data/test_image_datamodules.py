@@ -18,7 +18,7 @@ from lightning_gans.data import (
     ImageFolderDataModule,
     MNISTDataModule,
     StackedMNISTDataModule,
-    stacked_label,
+    stacked_mode_ids,
 )
 
 
@@ -72,7 +72,7 @@ def test_stacked_mnist_labels_match_channel_digits(mnist_test_only, fakes):
     assert labels.dtype == torch.int64 and labels.min() >= 0 and labels.max() <= 999
     assert images.min() >= -1.0 and images.max() <= 1.0
     channel_digits = fakes.digit_from_pixels(images.mean(dim=(2, 3))).round().long()  # (N, 3): R, G, B digit
-    assert torch.equal(stacked_label(channel_digits), labels)
+    assert torch.equal(stacked_mode_ids(channel_digits), labels)
     # Three independent uniform digits: 3,000 draws from 1,000 triples cover most of them (expected ~950).
     assert len(labels.unique()) > 900
     assert len(channel_digits[:, 0].unique()) == len(channel_digits[:, 2].unique()) == 10

@@ -9,7 +9,7 @@ import lightning as L
 import pytest
 import torch
 
-from lightning_gans.data import DEFAULT_STD, ToyDataModule, mixture_centers, sample_mixture
+from lightning_gans.data import MIXTURE_STD, ToyDataModule, mixture_centers, sample_mixture
 
 
 def test_ring_centers():
@@ -34,7 +34,7 @@ def test_grid_centers():
 @pytest.mark.parametrize("dataset", ["ring", "grid"])
 def test_samples_sit_on_the_modes(dataset):
     dm = ToyDataModule(dataset, batch_size=500, num_batches_per_epoch=10, seed=3)
-    assert dm.std == DEFAULT_STD[dataset] == (0.01 if dataset == "ring" else 0.05)
+    assert dm.std == MIXTURE_STD[dataset] == (0.01 if dataset == "ring" else 0.05)
     points = torch.cat(list(dm.train_dataloader()))  # (5000, 2)
     assert points.shape == (5000, 2) and points.dtype == torch.float32
     distances = torch.cdist(points, dm.mode_centers)  # (5000, K)

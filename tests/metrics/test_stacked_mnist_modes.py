@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from lightning_gans.metrics.stacked_mnist import StackedMNISTModes, stacked_mode_ids
+from lightning_gans.data.stacked_mnist import stacked_mode_ids
+from lightning_gans.metrics.stacked_mnist import StackedMNISTModes
 
 
 class ValueDigitClassifier(nn.Module):

@@ -1,0 +1,4 @@
+"""Health-monitor benchmark: failing GANs are diagnosed, their remedies and healthy runs are not.
+
+python -m benchmarks.health --help
+"""

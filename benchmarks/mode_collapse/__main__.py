@@ -1,0 +1,3 @@
+from benchmarks.mode_collapse.suite import main
+
+raise SystemExit(main())
