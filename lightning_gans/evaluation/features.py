@@ -142,7 +142,7 @@ class ModuleFeatures(FeatureExtractor):
                 "`feature_extractor` must be a registered name, an nn.Module or a method of one mapping samples to "
                 f"features, got {type(module).__name__}"
             )
-        self.owner = owner.eval().requires_grad_(False)
+        self.owner = owner  # left as the caller has it: put in eval mode only for the duration of each pass
         self.function = module
         self.name = name or (type(owner).__name__ + ("" if owner is module else f".{module.__name__}"))
         num = getattr(owner, "num_features", None)
@@ -157,11 +157,16 @@ class ModuleFeatures(FeatureExtractor):
 
     @torch.no_grad()
     def extract(self, samples: Tensor) -> tuple[Tensor, Tensor | None]:
-        features = self.function(samples)
+        was_training = self.owner.training
+        self.owner.eval()  # fixed BatchNorm statistics and no dropout while measuring
+        try:
+            features = self.function(samples)
+            logits = self._logits(samples) if callable(self._logits) else None
+        finally:
+            self.owner.train(was_training)
         if features.dim() != 2 or features.shape[0] != samples.shape[0]:
             raise ValueError(f"{self.name} must return features (N, D) for N samples, got {tuple(features.shape)}")
         self.num_features = self.num_features or features.shape[1]
-        logits = self._logits(samples) if callable(self._logits) else None
         if logits is not None and self.num_classes is None:
             self.num_classes = logits.shape[1]
         return features.float(), None if logits is None else logits.float()

@@ -8,6 +8,7 @@ from torch import nn
 
 from lightning_gans import NetworkOptions, VanillaGAN
 from lightning_gans.callbacks.health.probe import HealthProbe
+from lightning_gans.evaluation.features import get_feature_extractor
 from lightning_gans.gan import GAN
 from lightning_gans.nets.mlp import MLPDiscriminator
 
@@ -61,3 +62,26 @@ def test_probe_arguments_are_checked_by_name():
         HealthProbe(seed="0")
     with pytest.raises(TypeError, match="classifier must be an nn.Module"):
         HealthProbe(classifier=3)
+
+
+def test_feature_extractor_takes_the_evaluation_callbacks_spec(monkeypatch):
+    from lightning_gans.callbacks import EvaluationCallback
+    from lightning_gans.evaluation import features
+    from lightning_gans.evaluation.features import FeatureExtractor
+
+    class Pixels(nn.Module):
+        def forward(self, x):
+            return x.flatten(1)
+
+    monkeypatch.setitem(features._REGISTRY, "pixels_for_health_test", lambda weights: get_feature_extractor(Pixels()))
+    by_name = HealthProbe(feature_extractor="pixels_for_health_test")
+    by_module = HealthProbe(feature_extractor=Pixels())
+    assert isinstance(by_name.feature_extractor, FeatureExtractor) and isinstance(
+        by_module.feature_extractor, FeatureExtractor
+    )
+    assert by_name.feature_extractor(torch.ones(3, 1, 2, 2)).shape == (3, 4)
+    with pytest.raises(ValueError) as from_probe:
+        HealthProbe(feature_extractor="vgg")
+    with pytest.raises(ValueError) as from_callback:
+        EvaluationCallback(feature_extractor="vgg")
+    assert str(from_probe.value) == str(from_callback.value)

@@ -74,8 +74,9 @@ class GANHealthMonitor(Callback):
         probe_size: real and fake samples per probe (>= 2).
         seed: seed of the fixed noise of the fake probe.
         classifier: optional ``nn.Module`` (or method of one) mapping samples to class logits ``(N, K)``.
-        feature_extractor: optional ``nn.Module`` or method of one mapping samples to features, e.g. the
-            ``features`` method of :class:`~lightning_gans.metrics.classifier.MNISTClassifier`.
+        feature_extractor: optional feature extractor spec, exactly as ``EvaluationCallback`` takes it: a registered
+            name (``"inception"``, ``"mnist_classifier"``) or an ``nn.Module`` / method of one mapping samples to
+            features, e.g. the ``features`` method of :class:`~lightning_gans.metrics.classifier.MNISTClassifier`.
         stop_on_diagnosis: set ``trainer.should_stop`` on a diagnosis.
         log_layer_norms: also log every layer's gradient norm (``health/g_grad_norm/<layer>``).
         grad_window: generator steps before each check whose gradient norms are averaged.
@@ -99,7 +100,7 @@ class GANHealthMonitor(Callback):
         probe_size: int = 256,
         seed: int = 0,
         classifier: nn.Module | Callable[[Tensor], Tensor] | None = None,
-        feature_extractor: nn.Module | Callable[[Tensor], Tensor] | None = None,
+        feature_extractor: str | nn.Module | Callable[[Tensor], Tensor] | None = None,
         stop_on_diagnosis: bool = False,
         log_layer_norms: bool = False,
         grad_window: int = 4,

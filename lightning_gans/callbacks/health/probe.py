@@ -24,6 +24,7 @@ from lightning_gans.callbacks.health.signals import (
     separation_auc,
 )
 from lightning_gans.checks import check_int
+from lightning_gans.evaluation.features import get_feature_extractor
 from lightning_gans.metrics.conditional import within_class_std
 from lightning_gans.sampling import sample_from
 
@@ -56,7 +57,8 @@ class HealthProbe:
         probe_size: real and fake samples per probe (>= 2).
         seed: seed of the fixed noise of the fakes.
         classifier: optional ``nn.Module`` (or method of one) mapping samples to class logits ``(N, K)``.
-        feature_extractor: optional ``nn.Module`` (or method of one) mapping samples to features.
+        feature_extractor: optional feature extractor spec, as ``EvaluationCallback`` takes it (a registered name such
+            as ``"inception"``, or an ``nn.Module`` / method of one mapping samples to features).
         saturation_prob: the confidence margin of ``d_saturation``.
 
     >>> from lightning_gans import NetworkOptions, VanillaGAN
@@ -72,17 +74,19 @@ class HealthProbe:
         probe_size: int = 256,
         seed: int = 0,
         classifier: nn.Module | Callable[[Tensor], Tensor] | None = None,
-        feature_extractor: nn.Module | Callable[[Tensor], Tensor] | None = None,
+        feature_extractor: str | nn.Module | Callable[[Tensor], Tensor] | None = None,
         saturation_prob: float = 0.02,
     ) -> None:
         check_int("probe_size", probe_size, minimum=2)
         check_int("seed", seed)
-        for name, network in (("classifier", classifier), ("feature_extractor", feature_extractor)):
-            if network is not None and not callable(network):
-                kind = type(network).__name__
-                raise TypeError(f"{name} must be an nn.Module (or a method of one) or None, got {kind}")
+        if classifier is not None and not callable(classifier):
+            raise TypeError(
+                f"classifier must be an nn.Module (or a method of one) or None, got {type(classifier).__name__}"
+            )
         self.probe_size, self.seed, self.saturation_prob = probe_size, seed, saturation_prob
-        self.classifier, self.feature_extractor = classifier, feature_extractor
+        # The same spec as EvaluationCallback(feature_extractor=...): a registered name, a module or a method of one.
+        self.classifier = classifier
+        self.feature_extractor = None if feature_extractor is None else get_feature_extractor(feature_extractor)
         self.real: Tensor | None = None
         self.real_labels: Tensor | None = None
         self._real_stats: dict[str, Tensor] = {}
