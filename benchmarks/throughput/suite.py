@@ -442,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     header = (
         f"# Training throughput: engine (Trainer.fit) vs bare PyTorch loop\n\n"
-        f"Command: `{' '.join(['python -m benchmarks.throughput', *(sys.argv[1:] if argv is None else argv)])}` — {device}, "
+        f"Command: `{' '.join(['python -m benchmarks.throughput', *(sys.argv[1:] if argv is None else argv)])}` — {device}"
+        f"{' (' + env['gpu'] + ')' if device.type == 'cuda' and env.get('gpu') else ''}, "
         f"{env['cpu_count']} CPUs, torch {env['torch']} ({env['torch_threads']} threads), lightning {env['lightning']}, "
         f"commit {env['commit'] or 'unknown'}, load average at start {env['load_average_at_start']:.1f}.\n"
         f"{repeats} run(s) per case of {steps} timed batches (after {args.warmup} warm-up batches; the overhead probe "
