@@ -83,6 +83,8 @@ Usage:
   lightning-gans fit --config RECIPE --print_config                the recipe with every default filled in
   lightning-gans fit --help                                        every option (model, data, trainer)
   lightning-gans configs [RECIPE]                                  list the recipes, or print one to copy and edit
+  lightning-gans evaluate CHECKPOINT [--num-samples N ...]         FID / KID / PR (or modes) of a trained model
+  lightning-gans sample CHECKPOINT --out grid.png [--labels 3 ...] a PNG grid or a tensor file of samples
 
 Shipped recipes (in {CONFIG_DIR}):
 {_recipe_table(indent="  ")}
