@@ -1,15 +1,17 @@
-"""The conditional DCGAN generator with class-conditional BatchNorm (Miyato & Koyama 2018; SNGAN, BigGAN).
+"""The conditional DCGAN nets: a generator with class-conditional BatchNorm (as in Miyato & Koyama 2018, SNGAN and
+BigGAN) and a discriminator that reads the class as input planes.
 
-Same layout as :class:`~lightning_gans.nets.dcgan.DCGANGenerator` (a transposed convolution from ``z`` to a 4x4 map,
+Generator: same layout as :class:`~lightning_gans.nets.dcgan.DCGANGenerator` (a transposed convolution from ``z`` to a 4x4 map,
 7x7 for 28 px, then stride-2 transposed convolutions, ReLU, ``tanh`` output, N(0, 0.02) weights), with every
 BatchNorm replaced by :class:`~lightning_gans.nets.layers.ConditionalBatchNorm2d`: the class sets the scale and
 shift of every hidden layer, and the input is ``z`` alone.
 
-Why not the input embedding of Mirza & Osindero (``[z, embed(y)]`` into the first layer): there the class is one
-more input competing with ``z`` for the same first layer, and a generator trained against a projection
-discriminator learns to produce one image per class from it and to ignore ``z`` (see the conditional benchmark in
-``benchmarks/conditional``). With conditional BatchNorm the class acts multiplicatively on every layer's features,
-which ``z`` alone produces, so the class cannot replace the noise.
+Why conditional BatchNorm rather than only an input embedding (``[z, embed(y)]`` into the first layer, Mirza &
+Osindero 2014): the class then scales and shifts the features that ``z`` produces in every layer instead of competing
+with ``z`` for the first one. Against the same discriminator (:class:`ConditionalDCGANDiscriminator`) on the 8x8
+digits, 40 epochs, it gave within-class diversity 0.87 of the data's and 93% class accuracy, the input embedding 0.68
+and 85% (``benchmarks/RESULTS.md``, "Conditional GAN"). The class embedding is shared by all layers (BigGAN, Brock
+et al. 2019): per-class scales that all start at 1 (SNGAN's form) learned the class far too slowly at that budget.
 """
 
 from __future__ import annotations
