@@ -45,7 +45,7 @@ def resolve_config(value: str) -> str:
     >>> resolve_config("no_such_recipe")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: --config must be a YAML file or a shipped recipe name (conditional_digits, dcgan_digits, ...), got 'no_such_recipe'
+    ValueError: --config must be a YAML file or a shipped recipe name (conditional_digits, conditional_mnist, ...), got 'no_such_recipe'
     """
     if Path(value).expanduser().is_file():
         return value

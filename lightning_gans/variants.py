@@ -274,9 +274,13 @@ class WGAN(GAN):
 
 
 class ConditionalGAN(GAN):
-    """Conditional GAN (Mirza & Osindero 2014) with a projection discriminator (Miyato & Koyama 2018).
+    """Conditional GAN (Mirza & Osindero 2014): ``G(z, y)`` and ``D(x, y)``.
 
-    Batches are ``(samples, labels)``; ``sample(n, labels=...)`` generates the requested classes.
+    On images the default nets are the DCGAN ones made conditional: the generator uses class-conditional BatchNorm
+    (:class:`~lightning_gans.nets.ConditionalDCGANGenerator`, as the generators of Miyato & Koyama 2018 and BigGAN)
+    and the discriminator reads the class as extra input planes
+    (:class:`~lightning_gans.nets.ConditionalDCGANDiscriminator`). Batches are ``(samples, labels)``;
+    ``sample(n, labels=...)`` generates the requested classes.
 
     >>> import torch
     >>> model = ConditionalGAN(num_classes=10, image_size=28, networks=NetworkOptions(base_width=8))

@@ -32,6 +32,7 @@ EXPECTED_RECIPES = {
     "dcgan_digits",
     "wgangp_digits",
     "conditional_digits",
+    "conditional_mnist",
     "dcgan_mnist",
     "dcgan_stacked_mnist",
     "wgangp_cifar10",

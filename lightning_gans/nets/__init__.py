@@ -1,8 +1,15 @@
 """Plain ``nn.Module`` networks and layers; discriminators return logits (higher = more real)."""
 
+from lightning_gans.nets.conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
 from lightning_gans.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightning_gans.nets.factory import NetworkOptions, build_networks
-from lightning_gans.nets.layers import MinibatchDiscrimination, MinibatchStdDev, pack_samples, spectral_norm_if
+from lightning_gans.nets.layers import (
+    ConditionalBatchNorm2d,
+    MinibatchDiscrimination,
+    MinibatchStdDev,
+    pack_samples,
+    spectral_norm_if,
+)
 from lightning_gans.nets.mlp import MLPDiscriminator, MLPGenerator
 from lightning_gans.nets.pacgan_2d import BatchNormMLPGenerator, Maxout, MaxoutMLPDiscriminator
 from lightning_gans.nets.resnet import ResNetDiscriminator, ResNetGenerator
@@ -21,6 +28,9 @@ __all__ = [
     "MaxoutMLPDiscriminator",
     "UnrolledGANDiscriminator",
     "UnrolledGANGenerator",
+    "ConditionalBatchNorm2d",
+    "ConditionalDCGANDiscriminator",
+    "ConditionalDCGANGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "MLPDiscriminator",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from lightning_gans.checks import check_choice, check_int
+from lightning_gans.nets.conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
 from lightning_gans.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightning_gans.nets.mlp import MLPDiscriminator, MLPGenerator
 from lightning_gans.nets.resnet import ResNetDiscriminator, ResNetGenerator
@@ -32,7 +33,9 @@ def build_networks(
 ) -> tuple[nn.Module, nn.Module]:
     """Build ``(generator, discriminator)``: MLPs for vector data (``data_dim``), DCGAN or ResNet nets for images.
 
-    ``architecture="auto"`` picks the MLP when ``data_dim`` is given and DCGAN when ``image_size`` is.
+    ``architecture="auto"`` picks the MLP when ``data_dim`` is given and DCGAN when ``image_size`` is. Conditional
+    DCGAN nets (``num_classes`` set) are :class:`ConditionalDCGANGenerator` (class-conditional BatchNorm) and
+    :class:`ConditionalDCGANDiscriminator` (class planes at the input).
 
     >>> g, d = build_networks("auto", 8, 2, None, 1, None, 64, 32, 2, "batch", 1, False, False)
     >>> type(g).__name__, type(d).__name__
@@ -76,6 +79,12 @@ def build_networks(
             spectral_norm=spectral_norm,
             num_classes=num_classes,
             pack=pack,
+        )
+        return generator, discriminator
+    if num_classes is not None:
+        generator = ConditionalDCGANGenerator(latent_dim, image_size, channels, base_width, num_classes)
+        discriminator = ConditionalDCGANDiscriminator(
+            image_size, channels, base_width, num_classes, d_norm, pack, minibatch_stddev, spectral_norm
         )
         return generator, discriminator
     generator = DCGANGenerator(latent_dim, image_size, channels, base_width, num_classes)

@@ -5,6 +5,11 @@
 * :func:`spectral_norm_if` — spectral normalisation (Miyato et al. 2018) switched by a flag.
 * :class:`MinibatchStdDev` — ProGAN's minibatch standard deviation channel (Karras et al. 2018).
 * :class:`MinibatchDiscrimination` — minibatch discrimination features (Salimans et al. 2016).
+
+And one generator-side layer:
+
+* :class:`ConditionalBatchNorm2d` — class-conditional BatchNorm (de Vries et al. 2017; the conditional generators of
+  Miyato & Koyama 2018, SNGAN and BigGAN).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+from lightning_gans.checks import check_int
 
 _SN_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
@@ -179,3 +186,50 @@ class MinibatchDiscrimination(nn.Module):
         not_self = 1.0 - torch.eye(n, device=x.device, dtype=closeness.dtype)  # exclude j == i
         o = (closeness * not_self[:, :, None]).sum(dim=1)  # (N, B)
         return torch.cat([x, o.to(x.dtype)], dim=1)
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """Class-conditional BatchNorm: ``BN(x) * (1 + W_g c) + W_b c`` for a condition vector ``c`` (a class embedding).
+
+    The batch statistics are shared by all classes (a plain ``BatchNorm2d`` without affine parameters); the scale and
+    shift applied after normalisation are linear functions of the condition (de Vries et al. 2017). With one-hot
+    conditions that is one learned scale and shift per class and channel (Miyato & Koyama 2018, SNGAN); with a learned
+    class embedding shared by all layers it is BigGAN's form (Brock et al. 2019), which learns the class much faster:
+    an update of ``W`` moves every class at once. The class then modulates *every* layer of the generator, not only
+    its input. ``W_g`` and ``W_b`` start at zero, so a new layer is exactly ``BatchNorm2d``.
+
+    ``x (N, C, H, W), condition (N, condition_dim) -> (N, C, H, W)``.
+
+    >>> layer = ConditionalBatchNorm2d(num_features=3, condition_dim=2)
+    >>> x = torch.randn(8, 3, 4, 4)
+    >>> one_hot = nn.functional.one_hot(torch.tensor([0, 1] * 4), 2).float()
+    >>> torch.allclose(layer(x, one_hot), nn.BatchNorm2d(3)(x), atol=1e-6)
+    True
+    >>> with torch.no_grad():
+    ...     layer.bias.weight[:, 1] = 5.0  # condition (0, 1) shifts every channel by 5
+    >>> first, second = torch.tensor([[1.0, 0.0]]).expand(8, 2), torch.tensor([[0.0, 1.0]]).expand(8, 2)
+    >>> (layer(x, second) - layer(x, first)).detach().unique()
+    tensor([5.])
+    """
+
+    def __init__(self, num_features: int, condition_dim: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+        super().__init__()
+        self.num_features = check_int("num_features", num_features, minimum=1)
+        self.condition_dim = check_int("condition_dim", condition_dim, minimum=1)
+        self.norm = nn.BatchNorm2d(num_features, eps=eps, momentum=momentum, affine=False)
+        self.gain = nn.Linear(condition_dim, num_features, bias=False)
+        self.bias = nn.Linear(condition_dim, num_features, bias=False)
+        nn.init.zeros_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_features={self.num_features}, condition_dim={self.condition_dim}"
+
+    def forward(self, x: Tensor, condition: Tensor) -> Tensor:
+        if x.dim() != 4 or condition.shape != (x.shape[0], self.condition_dim):
+            raise ValueError(
+                f"x must be (N, C, H, W) with condition (N, {self.condition_dim}), got x {tuple(x.shape)} and "
+                f"condition {tuple(condition.shape)}"
+            )
+        gain = 1.0 + self.gain(condition)[:, :, None, None]  # (N, C, 1, 1): broadcast over the positions
+        return self.norm(x) * gain + self.bias(condition)[:, :, None, None]

@@ -155,8 +155,10 @@ def _mode_collapse(s: dict, images: bool, within_classes: bool) -> list[str]:
     if within_classes:
         out.append(
             "class-conditional BatchNorm in the generator (each class sets the scale and shift of every BatchNorm, "
-            "as in the projection cGAN of Miyato & Koyama and in BigGAN) rather than only a class embedding at the "
-            "input: the class then modulates the features instead of standing in for the noise"
+            "as in the projection cGAN of Miyato & Koyama and in BigGAN; lightning_gans.nets.ConditionalDCGANGenerator, "
+            "the ConditionalGAN variant's default image generator) rather than only a class embedding at the input, "
+            "and a discriminator that reads the class at its input (lightning_gans.nets.ConditionalDCGANDiscriminator)"
+            ": with a projection discriminator the class term can dominate and the generator drops its noise"
         )
     if loss == "minimax":
         # On the 25-mode grid with a strong D, packing alone kept the minimax generator stalled (diagnosed as

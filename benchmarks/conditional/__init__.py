@@ -1,0 +1,12 @@
+"""Conditional GAN benchmark: class accuracy, within-class diversity and intra-FID of the shipped conditional recipes.
+
+Each (dataset, seed) trains the shipped recipe (``conditional_digits`` or ``conditional_mnist``) through the
+``lightning-gans`` CLI with one torch thread, measures it (:mod:`benchmarks.conditional.measure`) and writes one JSON
+file; a run whose JSON exists is skipped, so an interrupted benchmark resumes. The table
+(``benchmarks/results/conditional/conditional.md``) is rebuilt from the JSON files every time.
+
+    python -m benchmarks.conditional                       # digits seeds 0,1,2 and MNIST seed 0
+    python -m benchmarks.conditional --datasets mnist --seeds 1,2
+    python -m benchmarks.conditional --report-only         # rebuild the table from the JSON files
+    python -m benchmarks.conditional --datasets digits --checkpoint last.ckpt   # measure any checkpoint
+"""
