@@ -164,6 +164,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "eval_samples": spec.eval_samples,
         "g_params": sum(p.numel() for p in model.generator.parameters()),
         "d_params": sum(p.numel() for p in model.discriminator.parameters()),
+        "update": model.optimization.update,
         "departures": departures,
     }
     eval_seed = EVAL_SEED_OFFSET + spec.seed
@@ -175,7 +176,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     except GANDivergenceError as error:
         record["error"] = f"diverged: {error}".splitlines()[0][:200]
     record.update(wall_s=time.perf_counter() - wall, cpu_s=time.process_time() - cpu)
-    record["generator_steps"] = model.generator_steps
+    record["generator_steps"], record["discriminator_steps"] = model.generator_steps, model.discriminator_steps
     record["curve"] = curve.rows if curve else None
     start = time.perf_counter()
     samples = None
