@@ -213,6 +213,8 @@ class GAN(GeneratorSampling, LightningModule):
         self._iteration = self.discriminator_steps
         opt = self.optimization
         if opt.update == "simultaneous":  # both gradients at the same weights, then both steps
+            # (Under the fp16 GradScaler, a scale change at D's step (growth, or an overflow) reaches G's gradients,
+            # scaled before it, when they are unscaled: G's step then sees that factor once; Adam barely notices.)
             shared = self._discriminator_phase(opt_d, real, labels, step=False)
             stepped = self._generator_phase(opt_g, shared, real.shape[0], labels, step=False)
             self._step_discriminator(opt_d, shared.d_backward_done)
