@@ -1,13 +1,18 @@
-"""The engine: one LightningModule that trains a given generator and discriminator by alternating updates.
+"""The engine: one LightningModule that trains a given generator and discriminator.
 
 ``GAN.training_step`` is the only place where the generator (G) and the discriminator (D) are updated. One call
 (manual optimization, one real batch) runs two phases:
 
 1. the discriminator phase: one D update on the real batch and a fake batch, which it returns;
-2. every ``n_critic``-th call, the generator phase, given that fake batch when it can be reused (``n_critic=1``).
+2. every ``n_critic``-th call, the generator phase (``g_steps`` times), given that fake batch when it can be reused.
+
+``Optimization(update="alternating")`` (the default) steps D before G's gradient is taken, so G plays against the
+updated D. ``update="simultaneous"`` defers D's step until G has its gradient against the same D on the same fakes,
+then applies both (PacGAN's update).
 
 ``trainer.global_step`` counts *every* optimizer step, so ``Trainer(max_steps=N)`` means N optimizer steps of D and
-G together: with ``n_critic=5``, ``max_steps=600`` gives 500 D steps and 100 G steps. The engine's own counters
+G together: with ``n_critic=5``, ``max_steps=600`` gives 500 D steps and 100 G steps; with ``g_steps=2``,
+``max_steps=300`` gives 100 D steps and 200 G steps. The engine's own counters
 ``generator_steps``, ``discriminator_steps`` and ``images_seen`` (real images through D, all ranks) are checkpointed
 and drive schedules, EMA and lazy regularization.
 
@@ -24,7 +29,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from lightning import LightningModule
@@ -33,7 +38,7 @@ from torch import Tensor, nn
 from lightning_gans import checkpoints
 from lightning_gans.augment import DiffAugment
 from lightning_gans.batches import check_first_batch, check_pack, split_batch
-from lightning_gans.checks import check_int, check_number
+from lightning_gans.checks import check_choice, check_int, check_number
 from lightning_gans.ema import GeneratorEMA
 from lightning_gans.generation import GeneratorSampling
 from lightning_gans.guard import DivergenceGuard, GANDivergenceError, counts_at, divergence_message, nonfinite_networks
@@ -44,16 +49,18 @@ from lightning_gans.regularizers import discriminator_regularizers
 from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
 from lightning_gans.strategies import check_strategy
 
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
+
 
 class GAN(GeneratorSampling, LightningModule):
-    """Trains ``generator`` against ``discriminator`` with alternating updates; the variants in
+    """Trains ``generator`` against ``discriminator``; the variants in
     :mod:`lightning_gans.variants` build the networks and set each paper's options.
 
     Args:
         generator: ``G(z)`` or ``G(z, labels)`` mapping ``(N, latent_dim)`` noise to samples.
         discriminator: ``D(x)`` or ``D(x, labels)`` returning logits ``(N,)``; a packed D (PacGAN) has an int
             attribute ``pack`` and returns ``(N // pack,)``.
-        latent_dim: size of ``z ~ N(0, I)``.
+        latent_dim: size of the latent ``z``.
         num_classes: makes the model conditional; batches must then be ``(x, labels)``.
         loss: a name in :data:`lightning_gans.losses.LOSSES` or your own :class:`~lightning_gans.losses.AdversarialLoss`.
         optimization / regularization: the option groups of :mod:`lightning_gans.options`.
@@ -67,6 +74,8 @@ class GAN(GeneratorSampling, LightningModule):
             graphs have no double backward).
         channels_last: keep image networks and batches in the channels-last memory format (faster convolutions on
             recent GPUs).
+        latent_distribution: ``"normal"`` (``z ~ N(0, I)``) or ``"uniform"`` (``z ~ U(-1, 1)``, the DCGAN code's and
+            PacGAN's stacked-MNIST choice); training and :meth:`sample` both draw from it.
 
     >>> from lightning_gans.nets import MLPDiscriminator, MLPGenerator
     >>> model = GAN(MLPGenerator(latent_dim=8, data_dim=2), MLPDiscriminator(data_dim=2), latent_dim=8)
@@ -90,6 +99,7 @@ class GAN(GeneratorSampling, LightningModule):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         super().__init__()
         for name, module in (("generator", generator), ("discriminator", discriminator)):
@@ -98,6 +108,7 @@ class GAN(GeneratorSampling, LightningModule):
         if self.REQUIRES_NUM_CLASSES and num_classes is None:
             raise ValueError(f"{type(self).__name__} needs num_classes (the number of classes in the data), got None")
         self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+        self.latent_distribution = check_choice("latent_distribution", latent_distribution, LATENT_DISTRIBUTIONS)
         self.num_classes = None if num_classes is None else check_int("num_classes", num_classes, minimum=1)
         self.optimization = as_options(Optimization, optimization)
         self.regularization = reg = as_options(Regularization, regularization)
@@ -136,6 +147,7 @@ class GAN(GeneratorSampling, LightningModule):
         self._world_size = 1
         self._detailed = False  # this step measures logit means and gradient norms
         self._d_params: list[nn.Parameter] = []
+        self._iteration = 0  # the D-step index of the running iteration: the step both networks' records carry
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Lightning sets plain attributes on every hook call (about 50 per batch) and nn.Module.__setattr__ checks
@@ -198,25 +210,40 @@ class GAN(GeneratorSampling, LightningModule):
         self.step_stats = {}  # exactly this step's values: a key measured only on some steps is absent on the others
         self._detailed = logging or self.track_step_stats
         opt_g, opt_d = self.optimizers()
-        fake = self._discriminator_phase(opt_d, real, labels)
+        self._iteration = self.discriminator_steps
+        opt = self.optimization
+        if opt.update == "simultaneous":  # both gradients at the same weights, then both steps
+            # (Under the fp16 GradScaler, a scale change at D's step (growth, or an overflow) reaches G's gradients,
+            # scaled before it, when they are unscaled: G's step then sees that factor once; Adam barely notices.)
+            shared = self._discriminator_phase(opt_d, real, labels, step=False)
+            stepped = self._generator_phase(opt_g, shared, real.shape[0], labels, step=False)
+            self._step_discriminator(opt_d, shared.d_backward_done)
+            self._step_generator(opt_g, stepped)
+            self._share_buffers_and_average(generator_stepped=True)
+        else:
+            reused = self._discriminator_phase(opt_d, real, labels)
+            generator_turn = self.discriminator_steps % opt.n_critic == 0
+            for index in range(opt.g_steps if generator_turn else 0):  # the first G step reuses the D phase's fakes
+                self._generator_phase(opt_g, reused if index == 0 else None, real.shape[0], labels)
+                self._share_buffers_and_average(generator_stepped=True)
+            if not generator_turn:
+                self._share_buffers_and_average(generator_stepped=False)
         self.images_seen += real.shape[0] * self._world_size
-        generator_stepped = self.discriminator_steps % self.optimization.n_critic == 0
-        if generator_stepped:
-            self._generator_phase(opt_g, fake, real.shape[0], labels)
-        if self._world_size > 1:
-            self._broadcast_buffers()
-        if generator_stepped and self.ema_generator is not None:
-            self.ema_generator.update(self.generator, self.generator_steps - 1)
         if logging:  # the step's one look at the device: the guard's pending values, then the metrics
             self.check_divergence()
             self.log_dict(self.step_stats, on_step=True, on_epoch=False, batch_size=real.shape[0])
 
-    def _discriminator_phase(self, opt_d: Any, real: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor] | None:
-        """One D update; returns ``(fake, labels)`` for the G phase when it can reuse them (``n_critic == 1``)."""
+    def _discriminator_phase(
+        self, opt_d: Any, real: Tensor, labels: Tensor | None, step: bool = True
+    ) -> ReusedFakes | None:
+        """One D update; returns the fakes for the G phase when it can reuse them (``n_critic == 1``).
+
+        ``step=False`` (simultaneous updates): D's gradient only; the step is left to :meth:`_step_discriminator`.
+        """
         reg = self.regularization
         reuse = self.optimization.n_critic == 1  # one G forward per iteration instead of two
         with torch.set_grad_enabled(reuse):
-            fake = self._generate(self._train_nets["generator"], self._latents(real.shape[0]), labels)
+            fake = self._generate(self._train_nets["generator"], self.draw_latents(real.shape[0], self._noise), labels)
         if fake.shape[1:] != real.shape[1:]:
             raise ValueError(
                 f"the data have sample shape {tuple(real.shape[1:])} but the generator produces {tuple(fake.shape[1:])}; "
@@ -236,34 +263,56 @@ class GAN(GeneratorSampling, LightningModule):
                 value, term = regularizer.penalty(critic, real_in, fake_in, scale, self._noise)
                 loss, stats[regularizer.name] = loss + term, value.detach()
         self.step_stats.update(stats)
-        self._update(opt_d, "discriminator", loss, adversarial, real)
+        backward_done = self._backward(opt_d, "discriminator", loss, adversarial, real)
+        if step:
+            self._step_discriminator(opt_d, backward_done)
+        return ReusedFakes(fake, labels, backward_done) if reuse else None
+
+    def _step_discriminator(self, opt_d: Any, backward_done: bool) -> None:
+        if backward_done:  # False: the "skip" policy dropped this update
+            opt_d.step()
+        reg = self.regularization
         if reg.weight_clip is not None:
             with torch.no_grad():
                 weights = list(self.discriminator.parameters())
                 torch._foreach_clamp_min_(weights, -reg.weight_clip)
                 torch._foreach_clamp_max_(weights, reg.weight_clip)
         self.discriminator_steps += 1
-        return (fake, labels) if reuse else None
 
     def _generator_phase(
-        self, opt_g: Any, reused: tuple[Tensor, Tensor | None] | None, batch_size: int, labels: Tensor | None
-    ) -> None:
+        self, opt_g: Any, reused: ReusedFakes | None, batch_size: int, labels: Tensor | None, step: bool = True
+    ) -> bool:
+        """One G update (``step=False``: its gradient only, the step is left to :meth:`_step_generator`); returns
+        whether the gradient was taken (False when the "skip" policy dropped the update)."""
         with frozen(self._d_params):  # G's backward goes through D without computing D's gradients
             if reused is not None:
-                fake, labels = reused
+                fake, labels = reused.fake, reused.labels
             else:
-                fake = self._generate(self._train_nets["generator"], self._latents(batch_size), labels)
-            # D is re-run on the fake after its update (the graph from before opt_d.step() is stale).
+                fake = self._generate(self._train_nets["generator"], self.draw_latents(batch_size, self._noise), labels)
+            # D is re-run on the fake: alternating, after D's update (the graph from before opt_d.step() is stale);
+            # simultaneous, before it, so G's gradient is the one of the D phase's forward pass (same D, same fakes;
+            # one shared graph would save this forward, but then D's backward reaches G and DDP waits for G's grads).
             loss = self.loss.g_loss(self._critic(self._d_inputs(fake), labels))
             self.step_stats["loss/g"] = loss.detach()
-            self._update(opt_g, "generator", loss, loss, None)
+            backward_done = self._backward(opt_g, "generator", loss, loss, None)
+        if step:
+            self._step_generator(opt_g, backward_done)
+        return backward_done
+
+    def _step_generator(self, opt_g: Any, backward_done: bool) -> None:
+        if backward_done:
+            opt_g.step()
         self.generator_steps += 1
         if self.optimization.lr_decay is not None:
             for scheduler in self.lr_schedulers():
                 scheduler.step()
 
-    def _latents(self, n: int) -> Tensor:
-        return torch.randn(n, self.latent_dim, device=self.device, generator=self._noise)
+    def _share_buffers_and_average(self, generator_stepped: bool) -> None:
+        """DDP: rank 0's buffers become everyone's; then, after a G step, the EMA follows G."""
+        if self._world_size > 1:
+            self._broadcast_buffers()
+        if generator_stepped and self.ema_generator is not None:
+            self.ema_generator.update(self.generator, self.generator_steps - 1)
 
     def _d_inputs(self, x: Tensor) -> Tensor:
         """What D sees: DiffAugment and annealed instance noise, applied identically to real and fake."""
@@ -283,20 +332,20 @@ class GAN(GeneratorSampling, LightningModule):
     def _penalty_critic(self, labels: Tensor | None) -> Any:
         return lambda x: self._critic(x, labels, self.discriminator)  # uncompiled: penalties need double backward
 
-    def _update(self, optimizer: Any, network: str, loss: Tensor, adversarial: Tensor, real: Tensor | None) -> None:
+    def _backward(self, optimizer: Any, network: str, loss: Tensor, adversarial: Tensor, real: Tensor | None) -> bool:
+        """``network``'s gradient of ``loss``; False when the update is skipped (the ``"skip"`` policy)."""
         # Under the fp16 GradScaler a penalty may overflow at a high scale: that is the scaler's business (it skips
         # the step and lowers the scale), so only the adversarial loss is checked there.
         checked = adversarial if self._grad_scale() is not None else loss
         if self.guard.deferred:
-            step_id = self.discriminator_steps - (network == "generator")  # the iteration's D-step index
             if real is not None:  # a non-finite input is the data's fault, not the optimizer's: remember which batch
-                self.guard.record("data", real.detach().sum(), step_id)
-            self.guard.record(network, checked.detach(), step_id)
+                self.guard.record("data", real.detach().sum(), self._iteration)
+            self.guard.record(network, checked.detach(), self._iteration)
         elif self._skip_update(network, checked, real):
-            return  # skipped: no backward, no update
+            return False  # skipped: no backward, no update
         optimizer.zero_grad(set_to_none=True)
         self.manual_backward(loss)
-        optimizer.step()
+        return True
 
     def _skip_update(self, network: str, checked: Tensor, real: Tensor | None) -> bool:
         """The ``"skip"`` policy: look at this update now (one sync); True when it must be dropped."""
@@ -314,7 +363,9 @@ class GAN(GeneratorSampling, LightningModule):
     def _act_on(self, verdict: str, network: str, what: str, step: int | None = None, blame: str | None = None) -> None:
         d_step = self.discriminator_steps if step is None else step
         g_step, global_step = (
-            counts_at(network, d_step, self.optimization.n_critic) if step is not None else (None, None)
+            counts_at(network, d_step, self.optimization.n_critic, self.optimization.g_steps)
+            if step is not None
+            else (None, None)
         )
         message = divergence_message(
             blame or network,
@@ -361,7 +412,7 @@ class GAN(GeneratorSampling, LightningModule):
         if self._grad_scale() is not None:
             return  # with a scaler, inf gradients are overflow, which the scaler skips
         if self.guard.deferred:
-            self.guard.record(network, norm, self.discriminator_steps - (network == "generator"))
+            self.guard.record(network, norm, self._iteration)
         elif not bool(torch.isfinite(norm).item()):
             verdict = self.guard.verdict(network, True)
             self._act_on(verdict, network, f"its gradient norm is {float(norm):.4g} (the loss was finite)")
@@ -440,6 +491,15 @@ class GAN(GeneratorSampling, LightningModule):
         if self._trainer is not None and "global_rng" in state:
             # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
             restore_global_rng(state["global_rng"])
+
+
+class ReusedFakes(NamedTuple):
+    """What the D phase hands the G phase: the fakes (with G's graph) and whether D's gradient was taken (for the
+    deferred step of simultaneous updates)."""
+
+    fake: Tensor
+    labels: Tensor | None
+    d_backward_done: bool
 
 
 @contextmanager

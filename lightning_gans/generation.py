@@ -10,11 +10,12 @@ from lightning_gans.sampling import check_num_samples
 
 class GeneratorSampling:
     """What :class:`~lightning_gans.gan.GAN` offers for sampling; needs ``generator``, ``ema_generator`` (or None),
-    ``latent_dim``, ``num_classes`` and ``device`` on the module."""
+    ``latent_dim``, ``latent_distribution``, ``num_classes`` and ``device`` on the module."""
 
     generator: nn.Module
     ema_generator: nn.Module | None
     latent_dim: int
+    latent_distribution: str
     num_classes: int | None
     device: torch.device
 
@@ -27,6 +28,13 @@ class GeneratorSampling:
         """Apply the sampling network (EMA if enabled) to latent codes ``z`` of shape ``(N, latent_dim)``."""
         self._check_label_range(labels)
         return self._generate(self.sampling_generator, z, labels)
+
+    def draw_latents(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` latent codes ``(n, latent_dim)`` from the model's ``latent_distribution``: ``N(0, I)`` or ``U(-1, 1)``;
+        the one place training and sampling draw them (``generator``: the RNG, the global one if None)."""
+        if self.latent_distribution == "uniform":
+            return torch.rand(n, self.latent_dim, device=self.device, generator=generator) * 2.0 - 1.0
+        return torch.randn(n, self.latent_dim, device=self.device, generator=generator)
 
     @torch.no_grad()
     def sample(self, n: int, labels: Tensor | None = None) -> Tensor:
@@ -43,7 +51,7 @@ class GeneratorSampling:
         was_training = network.training
         network.eval()
         try:
-            z = torch.randn(n, self.latent_dim, device=self.device)
+            z = self.draw_latents(n)
             return self._generate(network, z, None if labels is None else labels.to(self.device))
         finally:
             network.train(was_training)

@@ -122,17 +122,19 @@ def divergence_message(
     )
 
 
-def counts_at(network: str, d_step: int, n_critic: int) -> tuple[int, int]:
+def counts_at(network: str, d_step: int, n_critic: int, g_steps: int = 1) -> tuple[int, int]:
     """``(generator steps, trainer.global_step)`` when ``network``'s update of iteration ``d_step`` ran (no skipped
-    updates, as under the ``"raise"`` policy).
+    updates, as under the ``"raise"`` policy; with ``g_steps > 1``, the iteration's first G update).
 
     >>> counts_at("discriminator", 5, 1), counts_at("generator", 5, 1), counts_at("discriminator", 7, 5)
     ((5, 10), (5, 11), (1, 8))
+    >>> counts_at("discriminator", 5, 1, g_steps=2), counts_at("generator", 5, 1, g_steps=2)
+    ((10, 15), (10, 16))
     """
     if network == "generator":  # the G update follows D update d_step: d_step + 1 D updates done
-        g = (d_step + 1) // n_critic - 1
+        g = ((d_step + 1) // n_critic - 1) * g_steps
         return g, d_step + 1 + g
-    g = d_step // n_critic  # before D update d_step: one G update after every n_critic D updates
+    g = (d_step // n_critic) * g_steps  # before D update d_step: g_steps G updates after every n_critic D updates
     return g, d_step + g
 
 

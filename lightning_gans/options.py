@@ -34,6 +34,7 @@ from lightning_gans.nets.factory import NetworkOptions
 
 OPTIMIZERS = ("adam", "rmsprop")
 LR_DECAYS = (None, "linear", "cosine")
+UPDATES = ("alternating", "simultaneous")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class Optimization:
         lr_g / lr_d: learning rates of G and D (different values: TTUR, Heusel et al. 2017).
         betas_g / betas_d: Adam's ``(β1, β2)`` for each network.
         n_critic: D updates per G update, each on its own real batch.
+        g_steps: G updates per D update (VEEGAN's and PacGAN's stacked-MNIST setting: 2), each on fresh latents
+            (the first reuses the D phase's fakes); ``n_critic`` and ``g_steps`` cannot both exceed 1.
+        update: ``"alternating"``: D is updated, then G against the updated D. ``"simultaneous"``: the gradients of
+            D's loss w.r.t. D and of G's loss w.r.t. G are taken at the same weights on the same fakes, then both
+            steps are applied (PacGAN's released code); needs ``n_critic == g_steps == 1``.
         grad_clip_norm: clip each network's total gradient norm (after AMP unscaling); ``None`` = off.
         lr_decay: ``"linear"`` or ``"cosine"`` decay of both learning rates to 0 over ``lr_decay_steps`` G steps.
     """
@@ -55,6 +61,8 @@ class Optimization:
     betas_g: tuple[float, float] = (0.5, 0.999)
     betas_d: tuple[float, float] = (0.5, 0.999)
     n_critic: int = 1
+    g_steps: int = 1
+    update: str = "alternating"
     grad_clip_norm: float | None = None
     lr_decay: str | None = None
     lr_decay_steps: int | None = None
@@ -71,6 +79,18 @@ class Optimization:
                 check_number(name, beta, low=0.0, high=1.0, high_inclusive=False)
             object.__setattr__(self, name, betas)  # a YAML list becomes the tuple the signature shows
         check_int("n_critic", self.n_critic, minimum=1)
+        check_int("g_steps", self.g_steps, minimum=1)
+        check_choice("update", self.update, UPDATES)
+        if self.n_critic > 1 and self.g_steps > 1:
+            raise ValueError(
+                f"n_critic and g_steps cannot both exceed 1 (one of the networks takes one step per iteration), "
+                f"got n_critic={self.n_critic}, g_steps={self.g_steps}"
+            )
+        if self.update == "simultaneous" and (self.n_critic > 1 or self.g_steps > 1):
+            raise ValueError(
+                "update='simultaneous' takes one D and one G step from each batch: it needs n_critic=1 and g_steps=1, "
+                f"got n_critic={self.n_critic}, g_steps={self.g_steps}"
+            )
         if self.grad_clip_norm is not None:
             check_positive_number("grad_clip_norm", self.grad_clip_norm)
         check_choice("lr_decay", self.lr_decay, LR_DECAYS)

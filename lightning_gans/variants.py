@@ -87,6 +87,7 @@ class VanillaGAN(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -101,6 +102,7 @@ class VanillaGAN(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 
@@ -129,6 +131,7 @@ class DCGAN(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -143,6 +146,7 @@ class DCGAN(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 
@@ -169,6 +173,7 @@ class LSGAN(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -183,6 +188,7 @@ class LSGAN(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 
@@ -216,6 +222,7 @@ class WGANGP(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -230,6 +237,7 @@ class WGANGP(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 
@@ -256,6 +264,7 @@ class WGAN(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -270,6 +279,7 @@ class WGAN(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 
@@ -306,6 +316,7 @@ class ConditionalGAN(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -320,6 +331,7 @@ class ConditionalGAN(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 
@@ -348,6 +360,7 @@ class PacGAN(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -362,6 +375,7 @@ class PacGAN(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 
@@ -390,6 +404,7 @@ class SNGAN(GAN):
         noise_seed: int | None = None,
         compile: bool = False,
         channels_last: bool = False,
+        latent_distribution: str = "normal",
     ) -> None:
         nets = build_variant_networks(networks, regularization, latent_dim, data_dim, image_size, channels, num_classes)
         super().__init__(
@@ -404,6 +419,7 @@ class SNGAN(GAN):
             noise_seed,
             compile,
             channels_last,
+            latent_distribution,
         )
 
 

@@ -6,7 +6,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import DCGAN, WGANGP, NetworkOptions, gan_ddp_strategy
+from lightning_gans import DCGAN, WGANGP, NetworkOptions, Optimization, VanillaGAN, gan_ddp_strategy
 
 H16 = NetworkOptions(hidden_dim=16)
 
@@ -48,6 +48,28 @@ def test_ddp_two_processes_keep_identical_weights(tmp_path):
     initial = WGANGP(data_dim=2, networks=H16, noise_seed=0)
     assert not torch.equal(rank0["discriminator.head.weight"], initial.discriminator.head.weight)
     assert rank0["ema_generator.n_averaged"] == 2  # 12 optimizer steps = 2 x (5 D + 1 G), as on one process
+
+
+def test_ddp_simultaneous_updates_keep_identical_weights(tmp_path):
+    # One forward pass, two restricted backwards (D's keeps the graph), two steps: DDP must reduce both gradients.
+    L.seed_everything(0)
+    model = VanillaGAN(data_dim=2, networks=H16, optimization=Optimization(update="simultaneous"), ema_decay=0.9)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy=gan_ddp_strategy("fork"),
+        max_steps=8,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[SaveRankWeights(tmp_path)],
+    )
+    trainer.fit(model, DataLoader(TensorDataset(torch.randn(256, 2)), batch_size=16))
+    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+    assert rank0["ema_generator.n_averaged"] == 4  # 8 optimizer steps = 4 x (1 D + 1 G)
 
 
 def test_ddp_without_unused_parameter_detection_is_refused_with_the_fix():

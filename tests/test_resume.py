@@ -1,6 +1,7 @@
 """Exact resume: stop at an epoch boundary, resume in a "new process" (other global seed), same weights."""
 
 import lightning as L
+import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
@@ -10,14 +11,21 @@ from lightning_gans import NetworkOptions, Optimization, Regularization, Vanilla
 DATA = torch.randn(96, 2)
 
 
-def make_model():
-    # Exercises every piece of state: EMA, both optimizers, schedulers, n_critic, penalty noise, instance noise.
+SCHEDULES = {  # each update schedule, with every piece of state: EMA, optimizers, schedulers, penalty / input noise
+    "n_critic": dict(n_critic=2),
+    "g_steps": dict(g_steps=2),
+    "simultaneous": dict(update="simultaneous"),
+}
+
+
+def make_model(schedule):
     return VanillaGAN(
         data_dim=2,
         networks=NetworkOptions(hidden_dim=16),
-        optimization=Optimization(n_critic=2, lr_decay="cosine", lr_decay_steps=100),
+        optimization=Optimization(**SCHEDULES[schedule], lr_decay="cosine", lr_decay_steps=100),
         regularization=Regularization(gp_weight=1.0, instance_noise=0.1, instance_noise_steps=50),
         ema_decay=0.9,
+        latent_distribution="uniform" if schedule == "g_steps" else "normal",
     )
 
 
@@ -39,18 +47,19 @@ def loader():
     return DataLoader(TensorDataset(DATA), batch_size=16, shuffle=True)  # shuffled: data order must resume too
 
 
-def test_resume_at_epoch_boundary_is_bit_exact(tmp_path):
+@pytest.mark.parametrize("schedule", sorted(SCHEDULES))
+def test_resume_at_epoch_boundary_is_bit_exact(tmp_path, schedule):
     L.seed_everything(7)
-    straight = make_model()
+    straight = make_model(schedule)
     make_trainer(tmp_path / "a", epochs=4).fit(straight, loader())
 
     L.seed_everything(7)
-    first = make_model()
+    first = make_model(schedule)
     checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
     make_trainer(tmp_path / "b", epochs=2, callbacks=[checkpoint]).fit(first, loader())
 
     L.seed_everything(12345)  # the resuming process has another global seed: the result must not depend on it
-    resumed = make_model()
+    resumed = make_model(schedule)
     trainer = make_trainer(tmp_path / "c", epochs=4)
     trainer.fit(resumed, loader(), ckpt_path=checkpoint.last_model_path)
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import WGANGP, NetworkOptions, Regularization, VanillaGAN
+from lightning_gans import WGANGP, NetworkOptions, Optimization, Regularization, VanillaGAN
 
 SYNCS = ("item", "cpu", "tolist", "__bool__", "__float__", "__int__")
 
@@ -54,8 +54,16 @@ def fit(model, data, callbacks, max_steps, **trainer_args):
     [
         lambda: VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16), ema_decay=0.99),
         lambda: WGANGP(data_dim=2, networks=NetworkOptions(hidden_dim=16), regularization=Regularization(r1_weight=1)),
+        lambda: VanillaGAN(
+            data_dim=2,
+            networks=NetworkOptions(hidden_dim=16),
+            optimization=Optimization(update="simultaneous"),
+            ema_decay=0.99,
+            latent_distribution="uniform",
+        ),
+        lambda: VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16), optimization=Optimization(g_steps=2)),
     ],
-    ids=["vanilla_ema", "wgangp_gp_r1"],
+    ids=["vanilla_ema", "wgangp_gp_r1", "simultaneous_uniform", "g_steps_2"],
 )
 def test_a_step_that_is_not_a_logging_step_never_waits_for_the_device(monkeypatch, make_model):
     counter = CountSyncs(monkeypatch)

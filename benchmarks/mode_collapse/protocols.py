@@ -5,19 +5,20 @@ latent distribution, the optimizers, the batch size, the update schedule, the pu
 sample count and the metrics, and one :class:`ProtocolRecipe` per published row (GAN / PacGAN2 / 3 / 4 ...), with
 the published mean ± standard error beside it.
 
-Some of these settings need engine options that :class:`lightning_gans.GAN` may not have (yet): D and G updated
-simultaneously from one batch (Table 1), two generator steps per discriminator step (Table 2), ``z ~ U(-1, 1)``
-(Table 2). :meth:`Protocol.engine_requirements` names them; :func:`build_protocol_model` passes each one the engine
-accepts and records every other one as a *departure* in the run's result, so a row never claims to follow a protocol
-it did not. The batch "counts packs" (PacGAN's batch of 100 is 100 packed examples per kind, 100·m samples) needs no
-engine option: the data batch is ``batch_size * pack`` samples and the engine draws one fake per real sample.
+The update schedule and the latent distribution are engine options: D and G updated simultaneously from one batch
+(Table 1, ``Optimization(update="simultaneous")``), two generator steps per discriminator step (Table 2,
+``Optimization(g_steps=2)``), ``z ~ U(-1, 1)`` (Table 2, ``GAN(latent_distribution="uniform")``).
+:meth:`Protocol.engine_requirements` names those a protocol needs beyond the engine's defaults and
+:func:`build_protocol_model` passes them; a requirement the engine did not accept would be recorded as a *departure*
+in the run's result, so a row never claims to follow a protocol it did not. The batch "counts packs" (PacGAN's batch
+of 100 is 100 packed examples per kind, 100·m samples) needs no engine option: the data batch is
+``batch_size * pack`` samples and the engine draws one fake per real sample.
 
 The file is longer than most because it holds the three published tables as data, next to their protocols.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -118,7 +119,7 @@ class Protocol:
         return self.batch_size * (pack if self.batch_counts_packs else 1)
 
     def engine_requirements(self) -> dict[str, Any]:
-        """The engine options this protocol needs beyond today's defaults (name -> value).
+        """The engine options this protocol needs beyond the engine's defaults (name -> value).
 
         >>> PROTOCOLS["pacgan_table1_grid"].engine_requirements()
         {'update': 'simultaneous'}
@@ -138,33 +139,37 @@ class Protocol:
 def build_protocol_model(protocol: Protocol, recipe: ProtocolRecipe, seed: int) -> tuple[GAN, list[str]]:
     """The recipe's model under ``protocol``, seeded by ``seed``, and the list of departures from the protocol.
 
-    A requirement of :meth:`Protocol.engine_requirements` that :class:`~lightning_gans.GAN` does not accept is left
-    out and described in the departures.
+    Every requirement of :meth:`Protocol.engine_requirements` is passed to the engine (the update schedule in
+    :class:`~lightning_gans.Optimization`, the latent distribution to :class:`~lightning_gans.GAN`); the departures
+    are then the data's only.
 
     >>> model, departures = build_protocol_model(PROTOCOLS["pacgan_table1_ring"], PROTOCOLS["pacgan_table1_ring"]
     ...                                          .recipe("pacgan2"), seed=0)
     >>> type(model.discriminator).__name__, model.discriminator.pack, model.optimization.betas_d
     ('MaxoutMLPDiscriminator', 2, (0.8, 0.999))
+    >>> model.optimization.update, departures
+    ('simultaneous', ['fresh mixture draws every batch (the paper: 100,000 points drawn once)'])
+    >>> table2, _ = build_protocol_model(PROTOCOLS["pacgan_table2"], PROTOCOLS["pacgan_table2"].recipe("dcgan"), 0)
+    >>> table2.optimization.g_steps, table2.latent_distribution
+    (2, 'uniform')
     """
     seed_everything(seed, verbose=False)
-    accepted = inspect.signature(GAN).parameters
-    options: dict[str, Any] = {}
     departures = list(protocol.data_departures)
-    for name, value in protocol.engine_requirements().items():
-        if name in accepted:
-            options[name] = value
-        else:
-            departures.append(f"{name}={value!r} is not an engine option yet (the engine's default was used)")
     model = GAN(
         generator=protocol.generator(),
         discriminator=protocol.discriminator(recipe.pack),
         latent_dim=protocol.latent_dim,
         loss="non_saturating",
         optimization=Optimization(
-            lr_g=protocol.lr_g, lr_d=protocol.lr_d, betas_g=protocol.betas, betas_d=protocol.betas
+            lr_g=protocol.lr_g,
+            lr_d=protocol.lr_d,
+            betas_g=protocol.betas,
+            betas_d=protocol.betas,
+            update=protocol.update,
+            g_steps=protocol.generator_steps_per_discriminator_step,
         ),
         noise_seed=seed,
-        **options,
+        latent_distribution=protocol.latent_distribution,
     )
     return model, departures
 

@@ -16,6 +16,7 @@ from benchmarks.harness import describe_commit, format_mean_se, mean_se
 from benchmarks.mode_collapse.protocols import PROTOCOLS, PublishedRow
 from benchmarks.mode_collapse.published import published_for
 from benchmarks.mode_collapse.recipes import DATASETS, DATASETS_2D, RECIPES
+from benchmarks.mode_collapse.shipped import SHIPPED, TARGETS, target_met
 
 METRICS = {
     "ring": ("modes", "high_quality", "reverse_kl"),
@@ -30,6 +31,8 @@ def run_label(record: dict[str, Any]) -> str:
     """The row label of a stored run (its recipe's name in the tables)."""
     if record.get("protocol", SHARED) == SHARED:
         return RECIPES[record["recipe"]].display_name(record["dataset"])
+    if record["protocol"] == SHIPPED:
+        return f"`{record['recipe']}`"
     return PROTOCOLS[record["protocol"]].recipe(record["recipe"]).label
 
 
@@ -45,6 +48,8 @@ def _table_order(record: dict[str, Any]) -> tuple:
             record["steps"],
             record["seed"],
         )
+    if protocol == SHIPPED:
+        return (2, protocol, DATASETS.index(record["dataset"]), record["recipe"], record["steps"], record["seed"])
     names = [r.name for r in PROTOCOLS[protocol].recipes]
     return (1, protocol, 0, names.index(record["recipe"]), record["steps"], record["seed"])
 
@@ -211,6 +216,27 @@ def table_protocol(name: str, summary: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def table_shipped(summary: Sequence[dict[str, Any]]) -> list[str]:
+    """The shipped recipes trained from their configs: one row per recipe, its target and whether the mean meets it."""
+    lines = [
+        "| recipe | G steps | seeds | modes | HQ | rKL | CPU s/run (whole fit) | target (modes, HQ, rKL) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in summary:
+        if row["protocol"] != SHIPPED:
+            continue
+        cells = _cells_2d(row["metrics"])
+        cells[0] += _failed(row)
+        modes, high_quality, reverse_kl = TARGETS[row["dataset"]]
+        goal = f"{modes}, >= {100 * high_quality:.0f}%" + ("" if reverse_kl is None else f", <= {reverse_kl}")
+        verdict = "met" if target_met(row["dataset"], row["metrics"]) else "not met"
+        lines.append(
+            f"| {row['label']} | {row['steps']} | {row['runs']} | " + " | ".join(cells) + " | "
+            f"{format_mean_se(row['cpu_s'], 0)} | {goal}: {verdict} |"
+        )
+    return lines
+
+
 def _best(summary: Sequence[dict[str, Any]], dataset: str, recipes: Sequence[str] | None = None) -> dict | None:
     rows = [
         r
@@ -308,6 +334,13 @@ def markdown_report(records: Sequence[dict[str, Any]], pictures: Sequence[str] =
         ]
     if any(r["dataset"] == "stacked_mnist" for r in shared):
         lines += ["## Stacked MNIST (1,000 modes), shared settings", "", *table_stacked(summary), ""]
+    if any(r["protocol"] == SHIPPED for r in summary):
+        lines += [
+            "## Shipped fast recipes, trained from their configs (`lightning-gans fit --config NAME`)",
+            "",
+            *table_shipped(summary),
+            "",
+        ]
     for name in PROTOCOLS:
         if any(r["protocol"] == name for r in summary):
             protocol = PROTOCOLS[name]

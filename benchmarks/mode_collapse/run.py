@@ -28,6 +28,7 @@ from benchmarks.harness import (
 from benchmarks.harness.variants import build_variant
 from benchmarks.mode_collapse.protocols import PROTOCOLS, build_protocol_model
 from benchmarks.mode_collapse.recipes import DATASETS_2D, RECIPES
+from benchmarks.mode_collapse.shipped import SHIPPED, run_config
 from lightning_gans import GAN, GANDivergenceError
 from lightning_gans.data.stacked_mnist import StackedMNISTDataModule
 from lightning_gans.data.toy import ToyDataModule
@@ -41,8 +42,8 @@ SHARED = "shared"  # the protocol name of the shared-settings comparison
 class RunSpec:
     """Everything one run needs; picklable, so runs can go to worker processes.
 
-    ``protocol`` is ``"shared"`` (the shared-settings comparison) or a name of
-    :data:`~benchmarks.mode_collapse.protocols.PROTOCOLS`. ``curve_every`` (2-D only) scores the model every that
+    ``protocol`` is ``"shared"`` (the shared-settings comparison), ``"shipped"`` (``recipe`` is a shipped config,
+    trained from its file) or a name of :data:`~benchmarks.mode_collapse.protocols.PROTOCOLS`. ``curve_every`` (2-D only) scores the model every that
     many generator steps during training.
 
     >>> spec = RunSpec("gan", "grid", seed=0, steps=10, batch_size=64)
@@ -152,6 +153,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     ``eval_s``, the generator steps done, the parameter counts, ``departures`` from the protocol, the ``curve``
     (with ``curve_every``) and, with ``keep_samples``, the evaluation samples under ``"_samples"`` (never stored).
     """
+    if spec.protocol == SHIPPED:  # trained from its config file, as a user would
+        return run_config(spec)
     model, departures = build_model(spec)
     datamodule = build_datamodule(spec)
     record: dict[str, Any] = {
@@ -164,6 +167,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "eval_samples": spec.eval_samples,
         "g_params": sum(p.numel() for p in model.generator.parameters()),
         "d_params": sum(p.numel() for p in model.discriminator.parameters()),
+        "update": model.optimization.update,
         "departures": departures,
     }
     eval_seed = EVAL_SEED_OFFSET + spec.seed
@@ -175,7 +179,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     except GANDivergenceError as error:
         record["error"] = f"diverged: {error}".splitlines()[0][:200]
     record.update(wall_s=time.perf_counter() - wall, cpu_s=time.process_time() - cpu)
-    record["generator_steps"] = model.generator_steps
+    record["generator_steps"], record["discriminator_steps"] = model.generator_steps, model.discriminator_steps
     record["curve"] = curve.rows if curve else None
     start = time.perf_counter()
     samples = None

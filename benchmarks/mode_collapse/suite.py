@@ -17,6 +17,7 @@ and written under ``--out``:
     python -m benchmarks.mode_collapse                  # shared settings, full run
     python -m benchmarks.mode_collapse --datasets grid --variants gan,pacgan4 --seeds 0,1,2 --steps 2000
     python -m benchmarks.mode_collapse --protocol pacgan_table1_grid --seeds 0,1,2,3,4 --steps 20000 --curve-every 2000
+    python -m benchmarks.mode_collapse --configs grid_fast,ring_fast --seeds 0,1,2,3,4  # shipped recipes, from their files
     python -m benchmarks.mode_collapse --report-only    # rebuild the tables from the stored JSON
 """
 
@@ -33,6 +34,8 @@ from benchmarks.mode_collapse.protocols import PROTOCOLS
 from benchmarks.mode_collapse.recipes import DATASETS, DATASETS_2D, RECIPES, SETUPS, recipes_for
 from benchmarks.mode_collapse.report import all_finite, markdown_report, run_label, summarize
 from benchmarks.mode_collapse.run import SHARED, RunSpec, run_one
+from benchmarks.mode_collapse.shipped import SHIPPED, config_budget
+from lightning_gans.recipes import list_configs
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
 QUICK_OUT = DEFAULT_OUT / "quick"  # git-ignored
@@ -76,6 +79,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--datasets", type=_csv, help=f"shared settings: comma-separated, from {', '.join(DATASETS)}")
     parser.add_argument("--variants", type=_csv, help="comma-separated recipes (of the shared settings or --protocol)")
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), help="run a published protocol's recipe set instead")
+    parser.add_argument(
+        "--configs",
+        type=_csv,
+        help="run shipped 2-D recipes (lightning-gans fit --config NAME) instead, e.g. grid_fast",
+    )
     parser.add_argument("--curve-every", type=int, help="2-D: also score the model every N generator steps")
     parser.add_argument("--out", type=Path, help="folder for tables and pictures (default: benchmarks/results)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder with the MNIST IDX files")
@@ -97,6 +105,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         unknown = sorted(set(value or ()) - set(choices))
         if unknown:
             parser.error(f"{flag}: unknown {unknown}; choose from {', '.join(choices)}")
+    unknown = sorted(set(args.configs or ()) - set(list_configs()))
+    if unknown:
+        parser.error(f"--configs: unknown {unknown}; choose from {', '.join(list_configs())}")
+    if args.configs and (args.protocol or args.datasets or args.variants or args.steps):
+        parser.error("--configs trains each recipe from its file: no --protocol, --datasets, --variants or --steps")
     if args.protocol and args.datasets:
         parser.error("--datasets is for the shared settings; a --protocol has its own dataset")
     if args.out is None:
@@ -122,6 +135,16 @@ def plan(args: argparse.Namespace) -> list[RunSpec]:
         curve_every=args.curve_every,
     )
     specs = []
+    if args.configs:
+        for name in args.configs:
+            dataset, steps, batch = config_budget(name)
+            seeds = args.seeds or (QUICK_SEEDS if args.quick else PROTOCOL_SEEDS)
+            for seed in seeds:
+                first = seed == seeds[0]
+                specs.append(
+                    RunSpec(name, dataset, seed, steps, batch, args.eval_samples, protocol=SHIPPED, keep_samples=first)
+                )
+        return specs
     if args.protocol:
         protocol = PROTOCOLS[args.protocol]
         seeds = args.seeds or (QUICK_SEEDS if args.quick else PROTOCOL_SEEDS)
@@ -189,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     specs = plan(args)
     store = ResultStore(args.results)
-    prefix = "mode_collapse" + (f"_{args.protocol}" if args.protocol else "") + ("_quick" if args.quick else "")
+    name = args.protocol or (SHIPPED if args.configs else "")
+    prefix = "mode_collapse" + (f"_{name}" if name else "") + ("_quick" if args.quick else "")
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
         _ensure_classifier(specs, args.data_dir, args.classifier)
