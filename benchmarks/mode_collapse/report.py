@@ -336,7 +336,7 @@ def markdown_report(records: Sequence[dict[str, Any]], pictures: Sequence[str] =
         lines += ["## Stacked MNIST (1,000 modes), shared settings", "", *table_stacked(summary), ""]
     if any(r["protocol"] == SHIPPED for r in summary):
         lines += [
-            "## Shipped fast recipes, trained from their configs (`lightning-gans fit --config NAME`)",
+            "## Shipped recipes, trained from their configs (`lightning-gans fit --config NAME`)",
             "",
             *table_shipped(summary),
             "",
