@@ -38,7 +38,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -54,7 +53,7 @@ from lightning import Callback, Trainer
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from benchmarks.harness import ROOT, describe_commit, git_state
+from benchmarks.harness import ROOT, describe_commit, environment
 from lightning_gans import DCGAN, GAN, WGANGP, VanillaGAN
 from lightning_gans.losses import cross_entropy_d_loss, non_saturating_g_loss, wasserstein_d_loss, wasserstein_g_loss
 from lightning_gans.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
@@ -351,22 +350,15 @@ def measure(case_key: str, warmup: int, steps: int, repeats: int, device: torch.
     }
 
 
-def environment(device: torch.device) -> dict:
-    """Machine and versions, for the results file."""
-    commit = describe_commit(git_state())
-    info = {
-        "device": str(device),
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "lightning": lightning.__version__,
-        "commit": commit,
-        "load_average_at_start": os.getloadavg()[0],
-    }
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
+def run_environment(device: torch.device) -> dict:
+    """The harness's machine and version record, plus what a throughput figure also depends on."""
+    info = environment()
+    info.update(
+        device=str(device),
+        commit=describe_commit(info["git"]),
+        load_average_at_start=os.getloadavg()[0],
+        gpu=torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+    )
     return info
 
 
@@ -415,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (1 if args.quick else 3)
     cases = args.cases or (["dcgan_b64", "wgangp_b64", "mlp_b256"] if args.quick else list(CASES))
     device = torch.device(args.device)
-    env = environment(device)
+    env = run_environment(device)
     print(
         f"throughput: {cases}, {repeats} repeat(s) x {steps} timed batches after {args.warmup} warm-up, on {device}",
         flush=True,
