@@ -43,6 +43,8 @@ def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist,
         str(results),
         "--cache-dir",
         str(cache),
+        "--work-dir",
+        str(tmp_path / "work"),
         "--extractor-weights",
         str(inception_weights),
     ]
@@ -53,6 +55,8 @@ def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist,
         assert record["fid"] > 0 and record["num_fake"] == record["num_real"] == 12
         assert not record["full_protocol"]
         assert record["train_seconds"] > 0 and record["extractor"]["extractor"] == "inception-v3-compat"
+        assert record["resumed_at_epoch"] is None and "commit" in record["environment"]["git"]
+    assert not (tmp_path / "work" / "ns_seed0").exists()  # a finished run's checkpoints are removed
     assert records["wgan_gp_seed0"]["settings"]["gp_weight"] == 10.0
     # 128 images / 64 per batch = 2 batches; each discriminator step takes a batch (n_critic = 5 for WGAN-GP).
     assert (records["ns_seed0"]["generator_steps"], records["wgan_gp_seed0"]["generator_steps"]) == (2, 0)
@@ -63,3 +67,16 @@ def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist,
     assert out.count("skipped") == 2
     table = (results / "RESULTS.md").read_text()
     assert "| non-saturating GAN |" in table and "6.8 ± 0.5" in table and "| LSGAN | not run |" in table
+
+
+def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist) -> None:
+    from benchmarks.mnist_fid.run import _images, train
+
+    images = _images(tiny_mnist, "train", 128)
+    work = tmp_path / "work"
+    first, info = train("ns", 0, images, epochs=1, work_dir=work)
+    assert (work / "last.ckpt").is_file() and info["resumed_at_epoch"] is None
+    resumed, info2 = train("ns", 0, images, epochs=3, work_dir=work)  # as if the 3-epoch run had stopped after one
+    assert info2["resumed_at_epoch"] == 1
+    assert resumed.generator_steps == 3 * 2  # 2 batches per epoch, counted from the checkpoint's step
+    assert info2["train_seconds"] > info["train_seconds"]  # the first epoch's time is carried over

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
+import shutil
 import statistics
-import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
+from benchmarks.harness.environment import environment
 from benchmarks.mnist_fid.nets import InfoGANDiscriminator, InfoGANGenerator
 from benchmarks.mnist_fid.protocol import BATCH_SIZE, DIFFERENCES, EPOCHS, LATENT_DIM, NUM_EVAL, PUBLISHED, ROWS, TITLES
 from lightning_gans import GAN, Optimization, Regularization
@@ -33,16 +35,44 @@ def _images(data_dir: Path, split: str, limit: int | None) -> torch.Tensor:
     return images.unsqueeze(1).float() / 127.5 - 1.0  # uint8 (N, 28, 28) -> [-1, 1] (N, 1, 28, 28)
 
 
-def _git() -> dict[str, object]:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE)
-        return done.stdout.strip() if done.returncode == 0 else ""
+class TrainingClock(L.Callback):
+    """Seconds spent training, carried in the checkpoint so that a resumed run reports its whole training time."""
 
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.resumed_at_epoch: int | None = None
+        self._since = 0.0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._since = time.perf_counter()
+        if trainer.current_epoch > 0:  # restored from a checkpoint
+            self.resumed_at_epoch = trainer.current_epoch
+
+    def _lap(self) -> None:
+        now = time.perf_counter()
+        self.seconds += now - self._since
+        self._since = now
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._lap()  # before ModelCheckpoint saves this epoch (callbacks run in order)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._lap()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"seconds": self.seconds}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.seconds = float(state_dict["seconds"])
 
 
-def train(row: str, seed: int, images: torch.Tensor, epochs: int) -> tuple[GAN, float]:
-    """The row's model trained for ``epochs`` over ``images``; returns it and the training seconds."""
+def train(row: str, seed: int, images: torch.Tensor, epochs: int, work_dir: Path | None = None) -> tuple[GAN, dict]:
+    """The row's model trained for ``epochs`` over ``images``; returns it and how the training went.
+
+    With ``work_dir``, a checkpoint is written there after every epoch and a later call resumes from it, so a stopped
+    run loses at most one epoch. The returned dict holds the training seconds (summed over resumed runs) and the
+    epoch a resumed run started from (``None`` when trained in one go).
+    """
     s = ROWS[row]
     L.seed_everything(seed, verbose=False)
     model = GAN(
@@ -62,18 +92,25 @@ def train(row: str, seed: int, images: torch.Tensor, epochs: int) -> tuple[GAN, 
     )
     shuffle = torch.Generator().manual_seed(seed)
     loader = DataLoader(TensorDataset(images), batch_size=BATCH_SIZE, shuffle=True, drop_last=True, generator=shuffle)
+    clock = TrainingClock()
+    callbacks: list[L.Callback] = [clock]
+    resume = None
+    if work_dir is not None:
+        callbacks.append(ModelCheckpoint(dirpath=work_dir, save_last=True, save_top_k=0, every_n_epochs=1))
+        last = work_dir / "last.ckpt"
+        resume = last if last.is_file() else None
     trainer = L.Trainer(
         accelerator="auto",
         devices=1,
         max_epochs=epochs,
         logger=False,
-        enable_checkpointing=False,
+        callbacks=callbacks,
+        enable_checkpointing=work_dir is not None,
         enable_progress_bar=False,
         enable_model_summary=False,
     )
-    start = time.perf_counter()
-    trainer.fit(model, loader)
-    return model, time.perf_counter() - start
+    trainer.fit(model, loader, ckpt_path=resume)
+    return model, {"train_seconds": round(clock.seconds, 1), "resumed_at_epoch": clock.resumed_at_epoch}
 
 
 def real_features(args: argparse.Namespace, extractor) -> torch.Tensor:
@@ -96,7 +133,9 @@ def run_one(row: str, seed: int, args: argparse.Namespace) -> dict:
         "train_images": args.train_limit or 60_000,
         "num_eval": args.num_eval,
     }
-    model, train_seconds = train(row, seed, _images(args.data_dir, "train", args.train_limit), args.epochs)
+    env = environment()  # the code as it was when the run started
+    images = _images(args.data_dir, "train", args.train_limit)
+    model, training = train(row, seed, images, args.epochs, args.work_dir / f"{row}_seed{seed}")
     start = time.perf_counter()
     extractor = get_feature_extractor("inception", args.extractor_weights).to(args.device)
     real = real_features(args, extractor)
@@ -114,18 +153,15 @@ def run_one(row: str, seed: int, args: argparse.Namespace) -> dict:
         "full_protocol": full,
         "settings": settings,
         "generator_steps": int(model.generator_steps),
-        "train_seconds": round(train_seconds, 1),
+        **training,
         "eval_seconds": round(time.perf_counter() - start, 1),
         "num_fake": args.num_eval,
         "num_real": len(real),
         "extractor": extractor.provenance(),
         "published": PUBLISHED[row],
         "protocol_differences": list(DIFFERENCES),
-        "git": _git(),
-        "torch": torch.__version__,
         "device": str(args.device),
-        "threads": torch.get_num_threads(),
-        "machine": platform.processor() or platform.machine(),
+        "environment": env,
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -162,6 +198,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--results", type=Path, default=HERE / "results", help="one JSON per (row, seed)")
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "lightning_gans" / "mnist_fid")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path.home() / ".cache" / "lightning_gans" / "mnist_fid_runs",
+        help="per-epoch checkpoints of unfinished runs (a stopped run resumes from its last epoch)",
+    )
     parser.add_argument("--extractor-weights", default=None, help="Inception weights (default: found offline)")
     parser.add_argument("--eval-batch", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on a CPU")
@@ -180,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 record = run_one(row, seed, args)
                 path.write_text(json.dumps(record, indent=2) + "\n")  # written at once: a crash loses one run only
+                shutil.rmtree(args.work_dir / f"{row}_seed{seed}", ignore_errors=True)  # its checkpoints are spent
                 print(f"{path.name}: FID {record['fid']:.2f} ({record['train_seconds']} s training)")
     text = table(args.results, include_partial=args.results != HERE / "results")
     (args.results / "RESULTS.md").write_text("# MNIST FID (Lucic et al. protocol)\n\n" + text)
