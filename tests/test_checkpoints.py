@@ -72,7 +72,7 @@ def test_checkpoint_written_through_the_cli_names_the_class_mismatch(tmp_path, m
     from lightning_gans.cli import main
 
     monkeypatch.chdir(tmp_path)
-    args = ["fit", "--config", "gan_grid", "--model=WGANGP", "--trainer.max_steps=6", "--trainer.logger=false"]
+    args = ["fit", "--config", "grid_fast", "--model=WGANGP", "--trainer.max_steps=6", "--trainer.logger=false"]
     assert main([*args, "--trainer.enable_progress_bar=false", "--trainer.default_root_dir=run"]) == 0
     (path,) = (tmp_path / "run" / "checkpoints").glob("*.ckpt")
     with pytest.raises(CheckpointClassError, match="saved by lightning_gans.variants.WGANGP"):

@@ -23,8 +23,8 @@ from lightning_gans.cli import (
 )
 
 EXPECTED_RECIPES = {
-    "gan_ring",
-    "gan_grid",
+    "ring_fast",
+    "grid_fast",
     "gan_minimax_grid",
     "pacgan_grid",
     "lsgan_grid",
@@ -83,14 +83,14 @@ def test_configs_subcommand_prints_one_recipe(capsys):
 
 
 def test_resolve_config_by_name_path_and_foreign_relative_path(tmp_path, monkeypatch):
-    shipped = str(list_configs()["gan_ring"])
-    assert resolve_config("gan_ring") == shipped
-    assert resolve_config("gan_ring.yaml") == shipped
+    shipped = str(list_configs()["ring_fast"])
+    assert resolve_config("ring_fast") == shipped
+    assert resolve_config("ring_fast.yaml") == shipped
     own = tmp_path / "mine.yaml"
     own.write_text("trainer: {max_steps: 1}\n")
     assert resolve_config(str(own)) == str(own)  # an existing file always wins
-    monkeypatch.chdir(tmp_path)  # `configs/gan_ring.yaml` does not exist here: the shipped recipe is used
-    assert resolve_config("configs/gan_ring.yaml") == shipped
+    monkeypatch.chdir(tmp_path)  # `configs/ring_fast.yaml` does not exist here: the shipped recipe is used
+    assert resolve_config("configs/ring_fast.yaml") == shipped
 
 
 def test_unknown_config_is_a_clear_error(capsys):
@@ -102,18 +102,20 @@ def test_unknown_config_is_a_clear_error(capsys):
 
 @pytest.mark.parametrize("form", ["--config={}", "-c {}", "--config {}"])
 def test_all_config_flag_forms_resolve_names(form):
-    args = [a.format("gan_ring") for a in form.split()]
+    args = [a.format("ring_fast") for a in form.split()]
     cli = GANCLI(args=[*args, "--trainer.logger=false"], run=False)
     assert type(cli.model) is VanillaGAN and cli.model.hparams.data_dim == 2
     assert type(cli.datamodule).__name__ == "ToyDataModule" and cli.datamodule.dataset == "ring"
 
 
 def test_model_can_be_switched_by_class_name_keeping_the_recipe_arguments():
-    cli = GANCLI(args=["--config", resolve_config("gan_grid"), "--model=WGANGP", "--trainer.logger=false"], run=False)
+    cli = GANCLI(args=["--config", resolve_config("grid_fast"), "--model=WGANGP", "--trainer.logger=false"], run=False)
     assert type(cli.model) is WGANGP
-    # the variant's defaults + the recipe's shape
-    assert cli.model.optimization.n_critic == 5 and cli.model.hparams.data_dim == 2
-    assert cli.model.regularization.gp_weight == 10.0 and cli.model.hparams.networks["hidden_dim"] == 128
+    # the variant's defaults (n_critic, betas, penalty) + what the recipe sets (shape, learning rates, decay)
+    optimization = cli.model.optimization
+    assert optimization.n_critic == 5 and optimization.betas_g == (0.0, 0.9) and cli.model.hparams.data_dim == 2
+    assert optimization.lr_g == 1e-3 and optimization.lr_decay == "linear"
+    assert cli.model.regularization.gp_weight == 10.0 and cli.model.hparams.networks["hidden_dim"] == 256
 
 
 def test_print_config_shows_the_resolved_recipe(capsys):
@@ -215,5 +217,5 @@ def test_ckpt_path_last_resumes_the_latest_run_and_the_run_ends_with_a_summary(c
 def test_unreadable_ckpt_path_is_one_short_error(capsys, tmp_path):
     broken = tmp_path / "broken.ckpt"
     broken.write_bytes(b"this is not a checkpoint\n")
-    assert main(["fit", "--config", "gan_ring", "--ckpt_path", str(broken), "--trainer.logger=false"]) == 2
+    assert main(["fit", "--config", "ring_fast", "--ckpt_path", str(broken), "--trainer.logger=false"]) == 2
     assert f"--ckpt_path '{broken}' is not a readable checkpoint" in capsys.readouterr().err

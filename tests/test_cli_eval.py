@@ -75,8 +75,8 @@ def test_evaluate_an_image_recipe_checkpoint_prints_and_writes_json(tmp_path, ti
 
 
 def test_evaluate_a_mixture_recipe_gives_mode_metrics(tmp_path, capsys) -> None:
-    checkpoint = _train("gan_ring", tmp_path)
-    assert main(["evaluate", str(checkpoint), "--num-samples", "500", "--config", "gan_ring"]) == 0
+    checkpoint = _train("ring_fast", tmp_path)
+    assert main(["evaluate", str(checkpoint), "--num-samples", "500", "--config", "ring_fast"]) == 0
     record = json.loads(checkpoint.with_suffix(".evaluation.json").read_text())
     assert {"modes", "high_quality", "reverse_kl"} <= set(record["values"])
     assert 0 <= record["values"]["modes"] <= 8 and "modes" in capsys.readouterr().out

@@ -31,8 +31,8 @@ TARGETS = {  # (modes, high-quality share, reverse KL at most) a fast recipe pro
 def config_budget(name: str) -> tuple[str, int, int]:
     """``(dataset, generator steps, batch size)`` of a shipped 2-D recipe, read from its file.
 
-    >>> config_budget("gan_grid")
-    ('grid', 3000, 256)
+    >>> config_budget("grid_fast")
+    ('grid', 10000, 256)
     """
     config = yaml.safe_load(list_configs()[name].read_text(encoding="utf-8"))
     data = config["data"]["init_args"]
