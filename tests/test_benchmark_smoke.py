@@ -92,7 +92,7 @@ def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path)
         assert len(committed) > 3 and committed == rebuilt, name
 
 
-SHIPPED_CONFIGS = "ring_fast,grid_fast,gan_minimax_grid,lsgan_grid,pacgan_grid,wgangp_grid"
+SHIPPED_CONFIGS = "ring_fast,grid_fast,gan_minimax_grid,lsgan_grid,wgangp_grid"
 
 
 def test_protocol_runs_record_their_departures_and_sit_beside_the_published_rows(tmp_path: Path) -> None:

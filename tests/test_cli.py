@@ -26,7 +26,6 @@ EXPECTED_RECIPES = {
     "ring_fast",
     "grid_fast",
     "gan_minimax_grid",
-    "pacgan_grid",
     "lsgan_grid",
     "wgangp_grid",
     "dcgan_digits",
