@@ -80,3 +80,14 @@ def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist) ->
     assert info2["resumed_at_epoch"] == 1
     assert resumed.generator_steps == 3 * 2  # 2 batches per epoch, counted from the checkpoint's step
     assert info2["train_seconds"] > info["train_seconds"]  # the first epoch's time is carried over
+
+
+def test_the_gpu_script_names_existing_rows() -> None:
+    import re
+    from pathlib import Path
+
+    from benchmarks.mnist_fid.protocol import ROWS
+
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "gpu_checks.sh").read_text()
+    rows = re.search(r"benchmarks\.mnist_fid --rows ([\w ]+?) --", script).group(1).split()
+    assert rows and set(rows) <= set(ROWS), rows
