@@ -234,7 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not records:
         print("no stored results for this plan")
         return 1
+    from benchmarks.mode_collapse.plots import save_curves
+
     pictures = [f"{prefix}_{d}.png" for d in dict.fromkeys(r["dataset"] for r in records)]
+    pictures += save_curves(prefix, records, args.out)  # redrawn from the stored JSON every time
     report = markdown_report(records, [p for p in pictures if (args.out / p).is_file()])
     (args.out / f"{prefix}.md").write_text(report)
     print(report)
