@@ -69,14 +69,37 @@ def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist,
     assert "| non-saturating GAN |" in table and "6.8 ± 0.5" in table and "| LSGAN | not run |" in table
 
 
-def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist) -> None:
+def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist, monkeypatch) -> None:
     from benchmarks.mnist_fid.run import _images, train
+    from lightning_gans import GAN
 
-    images = _images(tiny_mnist, "train", 128)
+    images = _images(tiny_mnist, "train", 128)  # 2 batches per epoch
     work = tmp_path / "work"
-    first, info = train("ns", 0, images, epochs=1, work_dir=work)
-    assert (work / "last.ckpt").is_file() and info["resumed_at_epoch"] is None
-    resumed, info2 = train("ns", 0, images, epochs=3, work_dir=work)  # as if the 3-epoch run had stopped after one
-    assert info2["resumed_at_epoch"] == 1
-    assert resumed.generator_steps == 3 * 2  # 2 batches per epoch, counted from the checkpoint's step
-    assert info2["train_seconds"] > info["train_seconds"]  # the first epoch's time is carried over
+    step, calls = GAN.training_step, []
+
+    def crash_in_the_second_epoch(self, batch, batch_idx):
+        calls.append(batch_idx)
+        if len(calls) == 3:
+            raise RuntimeError("stopped")
+        return step(self, batch, batch_idx)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(GAN, "training_step", crash_in_the_second_epoch)
+        with pytest.raises(RuntimeError, match="stopped"):
+            train("ns", 0, images, epochs=3, work_dir=work)
+    assert [p.name for p in work.iterdir()] == ["latest.ckpt"]  # written after the first epoch, before the crash
+    resumed, info = train("ns", 0, images, epochs=3, work_dir=work)
+    assert info["resumed_at_epoch"] == 1
+    assert resumed.generator_steps == 3 * 2  # the first epoch's 2 steps come from the checkpoint
+    assert info["train_seconds"] > 0
+
+
+def test_the_gpu_script_names_existing_rows() -> None:
+    import re
+    from pathlib import Path
+
+    from benchmarks.mnist_fid.protocol import ROWS
+
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "gpu_checks.sh").read_text()
+    rows = re.search(r"benchmarks\.mnist_fid --rows ([\w ]+?) --", script).group(1).split()
+    assert rows and set(rows) <= set(ROWS), rows

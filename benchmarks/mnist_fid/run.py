@@ -96,9 +96,10 @@ def train(row: str, seed: int, images: torch.Tensor, epochs: int, work_dir: Path
     callbacks: list[L.Callback] = [clock]
     resume = None
     if work_dir is not None:
-        callbacks.append(ModelCheckpoint(dirpath=work_dir, save_last=True, save_top_k=0, every_n_epochs=1))
-        last = work_dir / "last.ckpt"
-        resume = last if last.is_file() else None
+        # One file, replaced after every epoch (a "last" checkpoint alone is only written at the end of fit).
+        callbacks.append(ModelCheckpoint(dirpath=work_dir, filename="latest", save_top_k=1, every_n_epochs=1))
+        latest = work_dir / "latest.ckpt"
+        resume = latest if latest.is_file() else None
     trainer = L.Trainer(
         accelerator="auto",
         devices=1,

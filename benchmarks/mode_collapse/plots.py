@@ -110,3 +110,52 @@ def save_overview(prefix: str, dataset: str, runs: list[tuple[str, Tensor, dict[
     figure.savefig(out_dir / name, bbox_inches="tight")
     plt.close(figure)
     return name
+
+
+def curves_name(prefix: str, dataset: str) -> str:
+    """File name of a dataset's convergence curves.
+
+    >>> curves_name("mode_collapse_pacgan_table1_grid", "grid")
+    'mode_collapse_pacgan_table1_grid_grid_curves.png'
+    """
+    return f"{prefix}_{dataset}_curves.png"
+
+
+def save_curves(prefix: str, records: list[dict], out_dir: Path) -> list[str]:
+    """Modes, high-quality share and reverse KL against generator steps, one colour per recipe (thin lines: seeds,
+    thick line: their mean where every seed was scored), for each 2-D dataset whose runs stored a ``curve``.
+
+    Drawn from the stored JSON alone, so ``--report-only`` redraws them. Returns the file names written.
+    """
+    names = []
+    datasets = dict.fromkeys(r["dataset"] for r in records if r.get("curve") and r["dataset"] in DATASETS_2D)
+    for dataset in datasets:
+        runs = [r for r in records if r["dataset"] == dataset and r.get("curve")]
+        figure, axes = plt.subplots(1, 3, figsize=(11, 3.2), dpi=90)
+        panels = (("modes", f"modes (of {ToyDataModule(dataset).num_modes})", 1), ("high_quality", "HQ %", 100))
+        panels += (("reverse_kl", "reverse KL", 1),)
+        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for index, recipe in enumerate(dict.fromkeys(r["recipe"] for r in runs)):
+            colour = colours[index % len(colours)]
+            seeds = [r["curve"] for r in runs if r["recipe"] == recipe]
+            for ax, (field, _, scale) in zip(axes, panels):
+                for curve in seeds:
+                    ax.plot(
+                        [p["step"] for p in curve], [scale * p[field] for p in curve], color=colour, lw=0.6, alpha=0.4
+                    )
+                common = sorted(set.intersection(*({p["step"] for p in c} for c in seeds)))
+                mean = [sum(scale * p[field] for c in seeds for p in c if p["step"] == s) / len(seeds) for s in common]
+                ax.plot(common, mean, color=colour, lw=2, label=f"{recipe} ({len(seeds)} seed{'s' * (len(seeds) > 1)})")
+        for ax, (_, title, _) in zip(axes, panels):
+            ax.set_xlabel("generator steps")
+            ax.set_title(title, fontsize=9)
+            ax.grid(alpha=0.3)
+        axes[2].set_yscale("log")
+        axes[0].legend(fontsize=7)
+        figure.suptitle(f"{prefix}: {dataset}", fontsize=9)
+        figure.tight_layout()
+        name = curves_name(prefix, dataset)
+        figure.savefig(out_dir / name, bbox_inches="tight")
+        plt.close(figure)
+        names.append(name)
+    return names

@@ -346,7 +346,11 @@ def markdown_report(records: Sequence[dict[str, Any]], pictures: Sequence[str] =
             protocol = PROTOCOLS[name]
             lines += [f"## {protocol.title}", "", *table_protocol(name, summary), ""]
     if pictures:
-        lines += ["## Pictures (first seed)", "", *(f"![{name.rsplit('.', 1)[0]}]({name})\n" for name in pictures)]
+        lines += [
+            "## Pictures (samples: first seed; curves: every seed)",
+            "",
+            *(f"![{name.rsplit('.', 1)[0]}]({name})\n" for name in pictures),
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 

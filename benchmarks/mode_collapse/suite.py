@@ -234,13 +234,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not records:
         print("no stored results for this plan")
         return 1
-    # Each recipe's own picture (its first seed) where it exists: the overview shows only the last batch of runs.
-    from benchmarks.mode_collapse.plots import picture_name
+    from benchmarks.mode_collapse.plots import picture_name, save_curves
 
+    # Each recipe's own picture (its first seed) where all exist: the overview shows only the last batch of runs.
     runs = dict.fromkeys((r["dataset"], r["recipe"]) for r in records)
     pictures = [picture_name(prefix, recipe, dataset) for dataset, recipe in runs]
     if not all((args.out / p).is_file() for p in pictures):
         pictures = [f"{prefix}_{d}.png" for d in dict.fromkeys(r["dataset"] for r in records)]
+    pictures += save_curves(prefix, records, args.out)  # redrawn from the stored JSON every time
     report = markdown_report(records, [p for p in pictures if (args.out / p).is_file()])
     (args.out / f"{prefix}.md").write_text(report)
     print(report)
