@@ -57,6 +57,7 @@ def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist,
         assert record["train_seconds"] > 0 and record["extractor"]["extractor"] == "inception-v3-compat"
         assert record["resumed_at_epoch"] is None and "commit" in record["environment"]["git"]
     assert not (tmp_path / "work" / "ns_seed0").exists()  # a finished run's checkpoints are removed
+    assert (results / "ns_seed0.png").stat().st_size > 0  # the first 64 generated images, to look at
     assert records["wgan_gp_seed0"]["settings"]["gp_weight"] == 10.0
     # 128 images / 64 per batch = 2 batches; each discriminator step takes a batch (n_critic = 5 for WGAN-GP).
     assert (records["ns_seed0"]["generator_steps"], records["wgan_gp_seed0"]["generator_steps"]) == (2, 0)
@@ -67,6 +68,8 @@ def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist,
     assert out.count("skipped") == 2
     table = (results / "RESULTS.md").read_text()
     assert "| non-saturating GAN |" in table and "6.8 ± 0.5" in table and "| LSGAN | not run |" in table
+    fid = records["ns_seed0"]["fid"]
+    assert f"| non-saturating GAN | {fid:.1f} | 1 |" in table  # one seed: its value, no spread
 
 
 def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist, monkeypatch) -> None:

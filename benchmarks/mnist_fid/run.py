@@ -15,11 +15,13 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
+from torchvision.utils import save_image
 
 from benchmarks.harness.environment import environment
 from benchmarks.mnist_fid.nets import InfoGANDiscriminator, InfoGANGenerator
 from benchmarks.mnist_fid.protocol import BATCH_SIZE, DIFFERENCES, EPOCHS, LATENT_DIM, NUM_EVAL, PUBLISHED, ROWS, TITLES
 from lightning_gans import GAN, Optimization, Regularization
+from lightning_gans.convert import to_unit_range
 from lightning_gans.data.mnist_files import load_mnist_arrays
 from lightning_gans.evaluation import FeatureMetrics, extract_features, get_feature_extractor
 from lightning_gans.evaluation.real import RealFeatureCache
@@ -141,6 +143,7 @@ def run_one(row: str, seed: int, args: argparse.Namespace) -> dict:
     extractor = get_feature_extractor("inception", args.extractor_weights).to(args.device)
     real = real_features(args, extractor)
     fake = sample_from(model.to(args.device), args.num_eval, seed=10_000 + seed, batch_size=args.eval_batch)
+    save_image(to_unit_range(fake[:64].cpu()), args.results / f"{row}_seed{seed}.png", nrow=8, padding=2, pad_value=1.0)
     metric = FeatureMetrics(("fid",))
     metric.update(real, real=True)
     metric.update(extract_features(extractor, fake, args.eval_batch)[0].cpu(), real=False)
@@ -180,7 +183,8 @@ def table(results: Path, include_partial: bool = False) -> str:
     ]
     for row, records in runs.items():
         fids = [r["fid"] for r in records]
-        ours = "not run" if not fids else f"{statistics.mean(fids):.1f} ± {statistics.pstdev(fids):.1f}"
+        ours = f"{fids[0]:.1f}" if len(fids) == 1 else "not run"  # no spread from a single seed
+        ours = f"{statistics.mean(fids):.1f} ± {statistics.pstdev(fids):.1f}" if len(fids) > 1 else ours
         train_min = f"{statistics.mean(r['train_seconds'] for r in records) / 60:.0f}" if records else "-"
         eval_min = f"{statistics.mean(r['eval_seconds'] for r in records) / 60:.0f}" if records else "-"
         mean, std = PUBLISHED[row]
