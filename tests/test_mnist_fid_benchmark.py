@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from benchmarks.mnist_fid.run import main
 
@@ -91,10 +92,15 @@ def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist, mo
         with pytest.raises(RuntimeError, match="stopped"):
             train("ns", 0, images, epochs=3, work_dir=work)
     assert [p.name for p in work.iterdir()] == ["latest.ckpt"]  # written after the first epoch, before the crash
+    # Pretend the first epoch took an hour: the resumed run must count that hour, carried in the checkpoint.
+    checkpoint = torch.load(work / "latest.ckpt", weights_only=False)
+    assert checkpoint["callbacks"]["TrainingClock"]["seconds"] > 0
+    checkpoint["callbacks"]["TrainingClock"]["seconds"] = 3600.0
+    torch.save(checkpoint, work / "latest.ckpt")
     resumed, info = train("ns", 0, images, epochs=3, work_dir=work)
     assert info["resumed_at_epoch"] == 1
     assert resumed.generator_steps == 3 * 2  # the first epoch's 2 steps come from the checkpoint
-    assert info["train_seconds"] > 0
+    assert 3600 < info["train_seconds"] < 3600 + 600
 
 
 def test_the_gpu_script_names_existing_rows() -> None:

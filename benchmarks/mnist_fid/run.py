@@ -116,6 +116,15 @@ def train(row: str, seed: int, images: torch.Tensor, epochs: int, work_dir: Path
     return model, {"train_seconds": round(clock.seconds, 1), "resumed_at_epoch": clock.resumed_at_epoch}
 
 
+def run_name(row: str, seed: int) -> str:
+    """The stem of a run's files: its JSON and picture in the results, its checkpoint folder in the work dir.
+
+    >>> run_name("wgan_gp", 3)
+    'wgan_gp_seed3'
+    """
+    return f"{row}_seed{seed}"
+
+
 def real_features(args: argparse.Namespace, extractor) -> torch.Tensor:
     """Inception features of the first ``num_eval`` test images, cached on disk by extractor hash and count."""
     key = ("mnist_test", args.num_eval, extractor.name, (extractor.weights_sha256 or "none")[:16])
@@ -138,12 +147,14 @@ def run_one(row: str, seed: int, args: argparse.Namespace) -> dict:
     }
     env = environment()  # the code as it was when the run started
     images = _images(args.data_dir, "train", args.train_limit)
-    model, training = train(row, seed, images, args.epochs, args.work_dir / f"{row}_seed{seed}")
+    model, training = train(row, seed, images, args.epochs, args.work_dir / run_name(row, seed))
     start = time.perf_counter()
     extractor = get_feature_extractor("inception", args.extractor_weights).to(args.device)
     real = real_features(args, extractor)
     fake = sample_from(model.to(args.device), args.num_eval, seed=10_000 + seed, batch_size=args.eval_batch)
-    save_image(to_unit_range(fake[:64].cpu()), args.results / f"{row}_seed{seed}.png", nrow=8, padding=2, pad_value=1.0)
+    save_image(
+        to_unit_range(fake[:64].cpu()), args.results / f"{run_name(row, seed)}.png", nrow=8, padding=2, pad_value=1.0
+    )
     metric = FeatureMetrics(("fid",))
     metric.update(real, real=True)
     metric.update(extract_features(extractor, fake, args.eval_batch)[0].cpu(), real=False)
@@ -183,8 +194,10 @@ def table(results: Path, include_partial: bool = False) -> str:
     ]
     for row, records in runs.items():
         fids = [r["fid"] for r in records]
-        ours = f"{fids[0]:.1f}" if len(fids) == 1 else "not run"  # no spread from a single seed
-        ours = f"{statistics.mean(fids):.1f} ± {statistics.pstdev(fids):.1f}" if len(fids) > 1 else ours
+        if len(fids) > 1:
+            ours = f"{statistics.mean(fids):.1f} ± {statistics.pstdev(fids):.1f}"
+        else:  # no spread from a single seed
+            ours = f"{fids[0]:.1f}" if fids else "not run"
         train_min = f"{statistics.mean(r['train_seconds'] for r in records) / 60:.0f}" if records else "-"
         eval_min = f"{statistics.mean(r['eval_seconds'] for r in records) / 60:.0f}" if records else "-"
         mean, std = PUBLISHED[row]
@@ -221,13 +234,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.table:
         for row in args.rows:
             for seed in args.seeds:
-                path = args.results / f"{row}_seed{seed}.json"
+                path = args.results / f"{run_name(row, seed)}.json"
                 if path.is_file() and not args.force:
                     print(f"{path.name}: done before (FID {json.loads(path.read_text())['fid']:.2f}), skipped")
                     continue
                 record = run_one(row, seed, args)
                 path.write_text(json.dumps(record, indent=2) + "\n")  # written at once: a crash loses one run only
-                shutil.rmtree(args.work_dir / f"{row}_seed{seed}", ignore_errors=True)  # its checkpoints are spent
+                shutil.rmtree(args.work_dir / run_name(row, seed), ignore_errors=True)  # its checkpoints are spent
                 print(f"{path.name}: FID {record['fid']:.2f} ({record['train_seconds']} s training)")
     text = table(args.results, include_partial=args.results != HERE / "results")
     (args.results / "RESULTS.md").write_text("# MNIST FID (Lucic et al. protocol)\n\n" + text)

@@ -143,8 +143,9 @@ def save_curves(prefix: str, records: list[dict], out_dir: Path) -> list[str]:
                     ax.plot(
                         [p["step"] for p in curve], [scale * p[field] for p in curve], color=colour, lw=0.6, alpha=0.4
                     )
-                common = sorted(set.intersection(*({p["step"] for p in c} for c in seeds)))
-                mean = [sum(scale * p[field] for c in seeds for p in c if p["step"] == s) / len(seeds) for s in common]
+                by_step = [{p["step"]: scale * p[field] for p in curve} for curve in seeds]
+                common = sorted(set.intersection(*map(set, by_step)))
+                mean = [sum(values[step] for values in by_step) / len(by_step) for step in common]
                 ax.plot(common, mean, color=colour, lw=2, label=f"{recipe} ({len(seeds)} seed{'s' * (len(seeds) > 1)})")
         for ax, (_, title, _) in zip(axes, panels):
             ax.set_xlabel("generator steps")
