@@ -80,7 +80,8 @@ def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path)
     ]
     for entry, argv, name in (  # the commands that wrote the committed tables, as benchmarks/RESULTS.md gives them
         (main, [], "mode_collapse.md"),
-        (main, table1, "mode_collapse_pacgan_table1_grid.md"),
+        (main, table1, "mode_collapse_pacgan_table1_grid_15000steps.md"),
+        (main, table1[:-1] + ["5000"], "mode_collapse_pacgan_table1_grid_5000steps.md"),
         (main, ["--configs", SHIPPED_CONFIGS, "--seeds", "0,1,2,3,4"], "mode_collapse_shipped.md"),
         (health_main, [], "health.md"),
     ):
@@ -107,14 +108,14 @@ def test_protocol_runs_record_their_departures_and_sit_beside_the_published_rows
     assert [row["step"] for row in runs["gan"]["curve"]] == [3]
     assert runs["gan"]["departures"] == ["fresh mixture draws every batch (the paper: 100,000 points drawn once)"]
     assert runs["gan"]["discriminator_steps"] == runs["gan"]["generator_steps"] == 3  # one of each per batch
-    report = (tmp_path / "mode_collapse_pacgan_table1_ring.md").read_text()
+    report = (tmp_path / "mode_collapse_pacgan_table1_ring_3steps.md").read_text()
     assert "## PacGAN Table 1, ring (8 Gaussians)" in report
     assert (
         "| *PacGAN2, PacGAN Table 1, 10 trials* | *400000* | *10* | *7.9 ± 0.1* | *95.6 ± 2.0%* | *0.07 ± 0.03* | | |"
         in report
     )
     assert "| PacGAN2 | 3 | 1 |" in report and "not an engine option" not in report
-    curves = "mode_collapse_pacgan_table1_ring_ring_curves.png"  # drawn from the stored curves, linked in the report
+    curves = "mode_collapse_pacgan_table1_ring_3steps_ring_curves.png"  # drawn from the stored curves, linked in the report
     assert (tmp_path / curves).stat().st_size > 0 and f"]({curves})" in report
 
 

@@ -115,8 +115,8 @@ def save_overview(prefix: str, dataset: str, runs: list[tuple[str, Tensor, dict[
 def curves_name(prefix: str, dataset: str) -> str:
     """File name of a dataset's convergence curves.
 
-    >>> curves_name("mode_collapse_pacgan_table1_grid", "grid")
-    'mode_collapse_pacgan_table1_grid_grid_curves.png'
+    >>> curves_name("mode_collapse_pacgan_table1_grid_5000steps", "grid")
+    'mode_collapse_pacgan_table1_grid_5000steps_grid_curves.png'
     """
     return f"{prefix}_{dataset}_curves.png"
 

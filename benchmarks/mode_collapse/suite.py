@@ -7,7 +7,8 @@ stored as one JSON file under ``--results`` (default ``benchmarks/results/runs``
 skipped, so a table can be completed over several invocations. The tables are then built from the stored JSON alone
 and written under ``--out``:
 
-- ``mode_collapse.md`` (shared settings) or ``mode_collapse_<protocol>.md``: provenance, tables, published rows;
+- ``mode_collapse.md`` (shared settings), ``mode_collapse_<protocol>_<steps>steps.md`` (one per budget, so runs of
+  a protocol at two budgets keep both reports) or ``mode_collapse_shipped.md``: provenance, tables, published rows;
 - ``mode_collapse_<dataset>.png`` and ``mode_collapse_<dataset>_<recipe>.png``: the first seed's samples of the
   runs made by this invocation.
 
@@ -212,7 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     specs = plan(args)
     store = ResultStore(args.results)
-    name = args.protocol or (SHIPPED if args.configs else "")
+    # One report per protocol budget: runs of a protocol at two budgets keep both reports.
+    name = f"{args.protocol}_{specs[0].steps}steps" if args.protocol else (SHIPPED if args.configs else "")
     prefix = "mode_collapse" + (f"_{name}" if name else "") + ("_quick" if args.quick else "")
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
