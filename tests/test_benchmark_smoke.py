@@ -115,7 +115,9 @@ def test_protocol_runs_record_their_departures_and_sit_beside_the_published_rows
         in report
     )
     assert "| PacGAN2 | 3 | 1 |" in report and "not an engine option" not in report
-    curves = "mode_collapse_pacgan_table1_ring_3steps_ring_curves.png"  # drawn from the stored curves, linked in the report
+    curves = (
+        "mode_collapse_pacgan_table1_ring_3steps_ring_curves.png"  # drawn from the stored curves, linked in the report
+    )
     assert (tmp_path / curves).stat().st_size > 0 and f"]({curves})" in report
 
 

@@ -14,7 +14,7 @@ from lightning_gans import DCGAN, GAN, WGANGP, VanillaGAN
 class Case:
     """One row of the benchmark: a model (variant + engine options) on a data set, and what the monitor should do.
 
-    ``role`` is ``"failure"`` (must be diagnosed), ``"remedy"`` or ``"healthy"`` (must raise nothing), or
+    ``role`` is ``"failure"`` (must be diagnosed), ``"remedy"`` or ``"healthy"`` (must raise nothing during training), or
     ``"ablation"`` (no expectation: a partial remedy, shown for what the monitor says about it).
 
     >>> CASES["grid_minimax"].role, CASES["grid_minimax"].options["loss"]

@@ -12,7 +12,13 @@ import torch
 from benchmarks.harness import describe_commit
 from benchmarks.health.cases import MONITOR_TEXT
 
-KIND_TEXT = {"mode_collapse": "mode collapse", "vanishing_gradients": "vanishing gradients", None: "none"}
+KIND_TEXT = {
+    "mode_collapse": "mode collapse",
+    "mode_collapse_within_classes": "mode collapse within classes",
+    "vanishing_gradients": "vanishing gradients",
+    "samples_off_data": "samples off the data (at the end)",
+    None: "none",
+}
 ROLE_TEXT = {
     "failure": "must be diagnosed",
     "remedy": "should raise nothing",
@@ -85,6 +91,8 @@ def markdown_report(rows: Sequence[dict[str, Any]], figures: Sequence[str] = ())
         "Monitor settings: " + "; ".join(f"{data}: {text}" for data, text in MONITOR_TEXT.items()) + ".",
         "Roles: " + "; ".join(f"{case} {ROLE_TEXT[role]}" for case, role in roles.items()) + ".",
         "Steps are generator steps. Modes / HQ / reverse KL: VEEGAN/PacGAN protocol on 2,500 samples (grid only).",
+        "A role is about the diagnoses during training; the verdict on the final samples (samples off the data, "
+        "judged when training ends) is listed but not counted.",
         "",
         markdown_table(rows),
         "",

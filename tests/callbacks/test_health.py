@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import WGANGP, ConditionalGAN, NetworkOptions, Optimization
+from lightning_gans import WGANGP, ConditionalGAN, NetworkOptions, Optimization, VanillaGAN
 from lightning_gans.callbacks import GANHealthMonitor, GANHealthWarning, HealthThresholds
 from lightning_gans.data.toy import ToyDataModule
 from lightning_gans.gan import GAN
@@ -197,6 +197,39 @@ def test_healthy_run_raises_nothing():
     assert 0.3 < float(metrics["health/d_real_prob"]) < 0.7 and float(metrics["health/d_saturation"]) == 0.0
     assert 0.3 < float(metrics["health/d_auc"]) < 0.7  # D cannot tell the (identical) distributions apart
     assert float(metrics["health/g_grad_ratio"]) > 0.1
+    assert float(metrics["health/precision"]) > 0.8  # the fakes lie on the data: no final verdict either
+
+
+class SmearedRing(RingSampler):
+    """Covers every mode but smears it: the ring's modes 10x wider than the data's (std 0.2 against 0.02)."""
+
+    def forward(self, z):
+        return super().forward(z) + 0.18 * z[:, 1:3]
+
+
+def test_a_run_that_ends_with_samples_between_the_modes_gets_the_final_verdict():
+    torch.manual_seed(0)
+    module = ToyGAN(SmearedRing(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), latent_dim=3, lr_g=1e-4)
+    monitor = fast_monitor(classifier=nearest_mode_classifier())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer = fit(module, monitor)
+    # Nothing during training (all 8 modes, spread like the data): one verdict when training ends, at step 40.
+    assert float(trainer.callback_metrics["health/modes_seen"]) == 8
+    assert float(trainer.callback_metrics["health/diversity_ratio"]) > 0.8
+    (diagnosis,) = monitor.diagnoses
+    assert (diagnosis.kind, diagnosis.step) == ("samples_off_data", 40)
+    assert diagnosis.evidence["precision"] < 0.5
+    (message,) = health_warnings(caught)
+    assert "samples off the data at the end of training" in message and "fixed-noise fakes lie on the data" in message
+    assert any(r.startswith("decay both learning rates linearly to 0") for r in diagnosis.remedies)  # a foreign module
+
+
+def test_the_final_verdict_waits_for_the_warm_up():
+    module = ToyGAN(SmearedRing(), MLPDiscriminator(data_dim=2, hidden_dim=16, num_layers=2), latent_dim=3, lr_g=1e-4)
+    monitor = fast_monitor(warmup_steps=40)
+    fit(module, monitor)
+    assert monitor.diagnoses == []
 
 
 def test_stop_on_diagnosis_stops_training_and_state_round_trips():
@@ -376,6 +409,22 @@ def test_engine_run_with_a_collapsed_generator_reads_its_losses_and_settings():
     assert {"loss_d", "loss_g", "g_grad_norm", "d_grad_norm", "d_auc"} <= set(evidence)  # engine's loss/d, loss/g read
     assert not any("callback_metrics by generator step" in str(w.message) for w in caught)  # keys found: no warning
     assert not any("pack=" in r for r in remedies)  # the model already packs: not offered again
+
+
+def test_engine_run_ending_off_the_data_is_offered_the_measured_ingredients_it_lacks():
+    torch.manual_seed(0)
+    model = VanillaGAN(
+        data_dim=2, latent_dim=2, networks=NetworkOptions(hidden_dim=16, num_layers=2, pack=2), noise_seed=0
+    )
+    monitor = fast_monitor(warmup_steps=35)  # one check (step 40) before the end: too few to confirm anything else
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        fit(model, monitor, data=ToyDataModule("grid", batch_size=64, num_batches_per_epoch=50))
+    assert [d.kind for d in monitor.diagnoses] == ["samples_off_data"]  # 40 steps: between the grid's modes
+    remedies = monitor.diagnoses[0].remedies
+    assert remedies[0].startswith("Optimization(lr_decay='linear'") and remedies[1].startswith("ema_decay=0.999")
+    assert any(r.startswith("pack=1") and "now pack=2" in r for r in remedies)
+    assert any("hidden_dim=256) (now 16)" in r for r in remedies)
 
 
 def test_engine_wgangp_counts_generator_steps_and_measures_both_networks():

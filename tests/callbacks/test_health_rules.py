@@ -72,3 +72,20 @@ def test_patience_and_a_single_diagnosis_per_kind():
     restored = rules()
     restored.load_state_dict(r.state_dict())
     assert restored.diagnosed == {"mode_collapse"} and restored.update(900, collapsed) == []
+
+
+def test_the_final_verdict_flags_fakes_off_the_data_only_for_vector_data_and_only_once():
+    r = rules(precision_threshold=0.5)
+    (found,) = r.final(900, {"precision": 0.14}, vector_data=True)
+    assert (found.kind, found.step, found.first_step) == ("samples_off_data", 900, 900)
+    assert "only 14% of the fixed-noise fakes lie on the data" in found.reasons[0] and "0.14 < 0.5" in found.reasons[0]
+    assert r.final(1000, {"precision": 0.1}, vector_data=True) == []  # once per run
+    assert rules().final(900, {"precision": 0.14}, vector_data=False) == []  # pixel-space balls: images not judged
+    assert rules().final(900, {"precision": 0.75}, vector_data=True) == []  # wgangp_grid's end: on the data
+    assert rules().final(900, {"diversity_ratio": 1.0}, vector_data=True) == []  # no precision measured
+
+
+def test_a_run_already_diagnosed_gets_no_final_verdict():
+    r = rules()
+    assert feed(r, [{"diversity_ratio": 0.01}] * 2) == [("mode_collapse", 200)]
+    assert r.final(300, {"precision": 0.0}, vector_data=True) == []  # the collapse explains the samples

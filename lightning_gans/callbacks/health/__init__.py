@@ -1,5 +1,5 @@
 """The GAN health monitor: measure a training GAN, diagnose mode collapse (also within classes) and vanishing
-gradients, and name the remedies.
+gradients, judge at the end whether the samples lie on the data, and name the remedies.
 
 Layout, one concept per module:
 

@@ -7,11 +7,13 @@ from dataclasses import asdict, dataclass, field
 VANISHING_GRADIENTS = "vanishing_gradients"
 MODE_COLLAPSE = "mode_collapse"
 WITHIN_CLASS_COLLAPSE = "mode_collapse_within_classes"
-KINDS = (VANISHING_GRADIENTS, MODE_COLLAPSE, WITHIN_CLASS_COLLAPSE)
+OFF_DATA = "samples_off_data"
+KINDS = (VANISHING_GRADIENTS, MODE_COLLAPSE, WITHIN_CLASS_COLLAPSE, OFF_DATA)
 TITLES = {
     VANISHING_GRADIENTS: "vanishing gradients (the discriminator wins, the generator learns nothing)",
     MODE_COLLAPSE: "mode collapse (the generator covers few modes of the data)",
     WITHIN_CLASS_COLLAPSE: "mode collapse within classes (the generator ignores its noise: about one output per class)",
+    OFF_DATA: "samples off the data at the end of training (smeared between the modes instead of on them)",
 }
 
 

@@ -29,8 +29,9 @@ DEFAULT_THRESHOLDS = HealthThresholds()  # frozen, so one shared default instanc
 
 
 class GANHealthMonitor(Callback):
-    """Watch a GAN for **mode collapse** (also within classes) and **vanishing gradients**; log the signals, warn
-    once per failure with remedies.
+    """Watch a GAN for **mode collapse** (also within classes) and **vanishing gradients**, and judge at the end
+    whether its samples lie **on the data** or smear between its modes; log the signals, warn once per failure with
+    remedies.
 
     Works with any LightningModule that has ``generator`` and ``discriminator`` modules (the discriminator returns
     logits, higher = more real; ``D(x, labels)`` when the module's ``num_classes`` is set) and can be sampled by
@@ -51,7 +52,9 @@ class GANHealthMonitor(Callback):
       data, 0 = one point); ``feature_diversity_ratio``: the same in ``feature_extractor`` space;
     - for a conditional module, ``within_class_diversity_ratio`` (and ``within_class_diversity_min``,
       ``classes_measured``): diversity of fixed-noise fakes within each class relative to real samples of the class;
-    - ``class_entropy`` (nats) and ``modes_seen`` of the fakes' predicted classes when a ``classifier`` is given.
+    - ``class_entropy`` (nats) and ``modes_seen`` of the fakes' predicted classes when a ``classifier`` is given;
+    - ``precision``: the share of the fakes inside a real probe sample's 3-NN ball (improved precision, in the
+      data's space), ``feature_precision`` the same in ``feature_extractor`` space.
 
     The real probe is the first ``probe_size`` samples of the training batches (a tensor, or the first element of
     a tuple/list, with integer labels as the second); :class:`~lightning_gans.callbacks.health.probe.HealthProbe`
@@ -62,7 +65,9 @@ class GANHealthMonitor(Callback):
     consecutive checks of evidence. Then a single :class:`GANHealthWarning` per failure names it, gives the figures
     and the remedies (tailored to the module, see :mod:`~lightning_gans.callbacks.health.remedies`), a
     :class:`~lightning_gans.callbacks.health.diagnosis.Diagnosis` is appended to :attr:`diagnoses`, and with
-    ``stop_on_diagnosis=True`` training stops.
+    ``stop_on_diagnosis=True`` training stops. When training ends (after the warm-up), one last probe judges the
+    final samples of vector data: fakes mostly off the data (``precision`` below ``thresholds.precision_threshold``)
+    are diagnosed as ``samples_off_data``, the failure of a run that covers the modes but never sharpens them.
 
     Args:
         check_every_n_steps: generator steps between checks.
@@ -168,6 +173,16 @@ class GANHealthMonitor(Callback):
             return
         self._last_check = step
         self._check(trainer, pl_module, step)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Only the end can tell a smeared run from a slow one: early samples are always between the modes.
+        step = self.generator_steps
+        if step <= self.warmup_steps or self.probe.real is None:
+            return
+        signals = self.probe.measure(pl_module, pack=self._settings.get("pack") or 1)
+        findings = self.rules.final(step, signals, vector_data=self.probe.real.ndim == 2)
+        for finding in trainer.strategy.broadcast(findings, src=0):  # rank 0 decides, as at every check
+            self._diagnose(trainer, finding)
 
     # ------------------------------------------------------------------ the check
     def _check(self, trainer: pl.Trainer, pl_module: pl.LightningModule, step: int) -> None:

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from lightning_gans.callbacks.health.signals import (
     class_histogram,
     histogram_entropy,
+    knn_precision,
     mean_pairwise_distance,
     modes_seen,
     saturation,
@@ -27,6 +28,8 @@ from lightning_gans.checks import check_int
 from lightning_gans.evaluation.features import get_feature_extractor
 from lightning_gans.metrics.conditional import within_class_std
 from lightning_gans.sampling import sample_from
+
+PRECISION_NEIGHBORHOOD = 3  # k of the k-NN balls: torch-fidelity's default, as in Kynkäänniemi et al.
 
 
 class HealthProbe:
@@ -38,6 +41,9 @@ class HealthProbe:
     - ``diversity_ratio``: mean pairwise distance of ``probe_size`` fakes (noise seeded by ``seed``, so the same
       latents every time) / that of the real probe; ``feature_diversity_ratio`` the same in
       ``feature_extractor`` space;
+    - ``precision``: the share of those fakes inside a real probe sample's 3-NN ball (improved precision,
+      :func:`~lightning_gans.callbacks.health.signals.knn_precision`); ``feature_precision`` the same in
+      ``feature_extractor`` space (both need ``probe_size >= 4``);
     - for a conditional module (``num_classes`` set; the fakes' classes cycle ``0, 1, ..., num_classes - 1``, each
       class with its own fixed noise): ``within_class_diversity_ratio``, the per-class ratio of
       :func:`~lightning_gans.metrics.conditional.within_class_std` of the fakes to that of the real probe's samples
@@ -147,6 +153,12 @@ class HealthProbe:
             for key in ("diversity", "feature_diversity"):
                 if key in fake_stats:  # (a real probe without spread gives a huge ratio: never "collapsed")
                     out[f"{key}_ratio"] = fake_stats[key] / self._real_stats[key].clamp_min(1e-12)
+            if min(len(real), len(fake)) > PRECISION_NEIGHBORHOOD:
+                out["precision"] = knn_precision(fake, real, PRECISION_NEIGHBORHOOD)
+                if "features" in fake_stats:
+                    out["feature_precision"] = knn_precision(
+                        fake_stats["features"], self._real_stats["features"], PRECISION_NEIGHBORHOOD
+                    )
             if "class_counts" in fake_stats:
                 out["class_entropy"] = histogram_entropy(fake_stats["class_counts"])
                 out["real_class_entropy"] = histogram_entropy(self._real_stats["class_counts"])
@@ -175,7 +187,8 @@ class HealthProbe:
         if labels is not None and num_classes:
             stats["class_std"] = within_class_std(x, labels, num_classes)  # (num_classes,), nan for < 2 samples
         if self.feature_extractor is not None:
-            stats["feature_diversity"] = mean_pairwise_distance(self.feature_extractor(x))
+            stats["features"] = self.feature_extractor(x)
+            stats["feature_diversity"] = mean_pairwise_distance(stats["features"])
         if self.classifier is not None:
             stats["class_counts"] = class_histogram(self.classifier(x))
         return stats

@@ -15,6 +15,7 @@ from collections import deque
 from lightning_gans.callbacks.health.diagnosis import (
     KINDS,
     MODE_COLLAPSE,
+    OFF_DATA,
     VANISHING_GRADIENTS,
     WITHIN_CLASS_COLLAPSE,
     Diagnosis,
@@ -50,6 +51,12 @@ class HealthRules:
     A failure is confirmed once its evidence is present at ``patience`` consecutive checks, and only once per kind.
     The monitor feeds only checks after its warm-up.
 
+    Samples off the data, judged once by :meth:`final` at the end of training: the data-space ``precision`` (the
+    share of fakes inside a real sample's k-NN ball) below ``precision_threshold`` for vector data
+    (``vector_data=True``; in pixel space k-NN balls do not follow the data, so images are not judged), unless
+    another failure was diagnosed already. Early samples are always smeared, and recipes that decay their learning
+    rate sharpen late, so only the end counts.
+
     >>> rules = HealthRules(HealthThresholds(patience=2))
     >>> rules.update(100, {"diversity_ratio": 0.9})
     []
@@ -57,6 +64,8 @@ class HealthRules:
     []
     >>> [f.kind for f in rules.update(300, {"diversity_ratio": 0.04})]
     ['mode_collapse']
+    >>> [f.kind for f in HealthRules(HealthThresholds()).final(300, {"precision": 0.1}, vector_data=True)]
+    ['samples_off_data']
     """
 
     def __init__(self, thresholds: HealthThresholds, saturation_route: bool = True) -> None:
@@ -89,6 +98,22 @@ class HealthRules:
                 self.diagnosed.add(kind)
                 findings.append(Diagnosis(kind, step, streak[0][0], signals, found))
         return findings
+
+    def final(self, step: int, signals: dict[str, float], vector_data: bool) -> list[Diagnosis]:
+        """Judge the signals of the end of training (generator ``step``); return the failures found there."""
+        precision = signals.get("precision")
+        # A run already diagnosed (collapsed, or starved of gradient) has its explanation; this verdict adds none.
+        if not vector_data or precision is None or self.diagnosed:
+            return []
+        threshold = self.thresholds.precision_threshold
+        if precision >= threshold:
+            return []
+        self.diagnosed.add(OFF_DATA)
+        reason = (
+            f"only {precision:.0%} of the fixed-noise fakes lie on the data (inside a real probe sample's 3-NN ball: "
+            f"improved precision {precision:.3g} < {threshold:g}); the rest fall between the data's modes"
+        )
+        return [Diagnosis(OFF_DATA, step, step, dict(signals), [reason])]
 
     def _vanishing_reasons(self, s: dict[str, float]) -> list[str]:
         t, reasons = self.thresholds, []
