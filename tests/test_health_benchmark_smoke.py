@@ -82,3 +82,20 @@ def test_main_stores_runs_draws_and_tables_them(tmp_path: Path, monkeypatch) -> 
     assert "_samples" not in row and row["environment"]["git"]["commit"]
     assert (tmp_path / "health_quick_grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| GAN, strong D | minimax | 0 | 4 | none |" in (tmp_path / "health_quick.md").read_text()
+
+
+def test_precision_trace_of_a_short_recipe_run_is_tabled_and_drawn(tmp_path: Path) -> None:
+    from benchmarks.health.precision import Spec, markdown_report, run_case, save_figure
+
+    budget = ("--trainer.max_epochs=1", "--data.init_args.num_batches_per_epoch=20")
+    record = run_case(Spec("grid_fast_pack2", 0, points=2, budget=budget))
+    assert [row["progress"] for row in record["trace"]] == [0.5, 1.0]  # measured at each half of the run
+    assert [row["generator_steps"] for row in record["trace"]] == [10, 20]
+    assert record["overrides"] == ["--model.init_args.networks.pack=2"]
+    end = record["trace"][-1]
+    assert 0.0 <= end["precision"] <= 1.0 and {"modes", "high_quality", "reverse_kl"} <= set(end)
+    # 20 steps: the samples are noise between the modes, which the verdict names.
+    assert end["precision"] < HealthThresholds().precision_threshold
+    report = markdown_report([record], save_figure([record], tmp_path))
+    assert "| grid_fast_pack2 | --model.init_args.networks.pack=2 | 0 |" in report and "samples off the data" in report
+    assert (tmp_path / "health_precision.png").stat().st_size > 0

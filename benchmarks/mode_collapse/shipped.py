@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -42,8 +43,9 @@ def config_budget(name: str) -> tuple[str, int, int]:
     return data["dataset"], steps, data["batch_size"]
 
 
-def fit_config(name: str, seed: int, root: str) -> tuple[Any, float, float]:
-    """Train shipped recipe ``name`` with ``seed`` (outputs under ``root``); returns the model, wall and CPU s."""
+def fit_config(name: str, seed: int, root: str, overrides: Sequence[str] = ()) -> tuple[GANCLI, float, float]:
+    """Train shipped recipe ``name`` with ``seed`` (outputs under ``root``, command-line ``overrides`` after the
+    file's values); returns the finished CLI (``.model``, ``.trainer``), wall and CPU seconds."""
     args = [
         "fit",
         f"--config={name}",
@@ -53,10 +55,11 @@ def fit_config(name: str, seed: int, root: str) -> tuple[Any, float, float]:
         f"--trainer.default_root_dir={root}",
         f"--trainer.logger.init_args.save_dir={root}",
         "--trainer.enable_progress_bar=false",
+        *overrides,
     ]
     wall, cpu = time.perf_counter(), time.process_time()
     cli = GANCLI(args=args, run=True)
-    return cli.model, time.perf_counter() - wall, time.process_time() - cpu
+    return cli, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def run_config(spec: Any) -> dict[str, Any]:
@@ -64,7 +67,8 @@ def run_config(spec: Any) -> dict[str, Any]:
     from benchmarks.harness import EVAL_SEED_OFFSET, evaluate_mixture
 
     with tempfile.TemporaryDirectory() as root:
-        model, wall_s, cpu_s = fit_config(spec.recipe, spec.seed, root)
+        cli, wall_s, cpu_s = fit_config(spec.recipe, spec.seed, root)
+    model = cli.model
     start = time.perf_counter()
     metrics, samples = evaluate_mixture(model, spec.dataset, spec.eval_samples, EVAL_SEED_OFFSET + spec.seed)
     record: dict[str, Any] = {
