@@ -12,6 +12,7 @@ from lightning_gans.callbacks.health.signals import (
     GradNormTracker,
     class_histogram,
     histogram_entropy,
+    knn_precision,
     layer_of,
     mean_pairwise_distance,
     modes_seen,
@@ -114,3 +115,24 @@ def test_grad_norm_tracker_ignores_frozen_parameters():
     net = nn.Linear(3, 1)
     net.weight.requires_grad_(False)
     assert GradNormTracker(net).layer_names == ["root"]
+
+
+def test_knn_precision_is_near_one_on_the_data_and_below_the_threshold_between_its_modes():
+    from lightning_gans.data.toy import MIXTURE_STD, mixture_centers
+
+    centres = mixture_centers("grid")  # (25, 2)
+    g = torch.Generator().manual_seed(0)
+
+    def draw(std: float) -> torch.Tensor:
+        return centres[torch.randint(25, (256,), generator=g)] + std * torch.randn(256, 2, generator=g)
+
+    std = MIXTURE_STD["grid"]
+    real = draw(std)
+    assert knn_precision(draw(std), real) > 0.9  # the data against the data
+    assert knn_precision(draw(3 * std), real) < 0.5  # modes 3x wider: smeared, off the data
+    assert knn_precision(real + 100.0, real) == 0.0
+
+
+def test_knn_precision_needs_more_samples_than_neighbours():
+    with pytest.raises(ValueError, match="more than neighborhood=3 samples, got 3 and 10"):
+        knn_precision(torch.zeros(3, 2), torch.zeros(10, 2))

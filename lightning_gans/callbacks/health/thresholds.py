@@ -50,11 +50,11 @@ class HealthThresholds:
       probe sample's 3-NN ball (improved precision of 256 fakes against 256 real points; judged for vector data,
       where distances in the data space mean something). On the 25-mode grid (5 draws each): points from the data
       0.94, from modes 1.5x / 2x / 3x / 5x wider than the data 0.81 / 0.65 / 0.42 / 0.20 (high-quality share 86 /
-      67 / 38 / 16 %). The shipped recipes at their end (seed 0): ``grid_fast`` 0.97 (HQ 96 %),
-      ``gan_minimax_grid`` 0.87 (89 %), ``wgangp_grid`` 0.75 (78 %), ``ring_fast`` 0.97 (99 %); ``grid_fast`` with
-      ``pack=2``, whose samples smear along the grid's rows, 0.14 (HQ 13 %). Not judged
-      during training: recipes that decay their learning rate sharpen late (``wgangp_grid`` read 0.29 at half
-      its run).
+      67 / 38 / 16 %). The shipped recipes at their end (seed 0, ``python -m benchmarks.health.precision``):
+      ``grid_fast`` 0.97 (HQ 96 %), ``lsgan_grid`` 0.94 (96 %), ``gan_minimax_grid`` 0.87 (89 %), ``wgangp_grid``
+      0.75 (78 %), ``ring_fast`` 0.97 (99 %); ``grid_fast`` with ``pack=2``, whose samples smear along the grid's
+      rows, 0.14 (HQ 13 %). Not judged during training: recipes that decay their learning rate sharpen late
+      (``wgangp_grid`` read 0.29 at half its run).
 
     >>> HealthThresholds(patience=5).diversity_threshold
     0.2
