@@ -66,6 +66,7 @@ def test_quick_2d_run_stores_one_json_per_run_resumes_and_writes_tables(tmp_path
 
 def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path) -> None:
     # The committed reports are rebuilt from the committed per-run JSON alone: every table row must come back.
+    from benchmarks.health.precision import main as precision_main
     from benchmarks.health.suite import main as health_main
 
     table1 = [
@@ -84,6 +85,7 @@ def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path)
         (main, table1[:-1] + ["5000"], "mode_collapse_pacgan_table1_grid_5000steps.md"),
         (main, ["--configs", SHIPPED_CONFIGS, "--seeds", "0,1,2,3,4"], "mode_collapse_shipped.md"),
         (health_main, [], "health.md"),
+        (precision_main, [], "health_precision.md"),
     ):
         assert entry([*argv, "--report-only", "--out", str(tmp_path)]) == 0
         committed = [
