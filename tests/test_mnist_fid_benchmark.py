@@ -101,6 +101,35 @@ def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist, mo
     assert info["resumed_at_epoch"] == 1
     assert resumed.generator_steps == 3 * 2  # the first epoch's 2 steps come from the checkpoint
     assert 3600 < info["train_seconds"] < 3600 + 600
+    # Stopped again after the last epoch (e.g. during evaluation): fit restores and skips training; the record still
+    # says when the training was first resumed.
+    again, info_again = train("ns", 0, images, epochs=3, work_dir=work)
+    assert info_again["resumed_at_epoch"] == 1
+    assert abs(info_again["train_seconds"] - info["train_seconds"]) < 5  # the last save is just before fit ends
+    assert again.generator_steps == 3 * 2
+
+
+@pytest.mark.parametrize("layers", ["torch", "compare_gan"])
+def test_the_infogan_nets_map_noise_to_images_and_logits(layers) -> None:
+    from benchmarks.mnist_fid.nets import InfoGANDiscriminator, InfoGANGenerator
+
+    torch.manual_seed(0)
+    generator, critic = InfoGANGenerator(64, layers=layers), InfoGANDiscriminator(batch_norm=False, layers=layers)
+    images = generator(torch.randn(4, 64))
+    assert images.shape == (4, 1, 28, 28) and images.abs().max() <= 1
+    assert critic(images).shape == (4,)
+    weights = generator.net[1].weight  # the first linear layer
+    expected_std = 0.02 if layers == "compare_gan" else 1 / (3 * 64) ** 0.5  # N(0, 0.02) vs kaiming_uniform(a=sqrt 5)
+    assert abs(float(weights.std()) - expected_std) < 0.1 * expected_std
+    batch_norm = generator.net[2]
+    assert (batch_norm.eps, batch_norm.momentum) == ((1e-3, 0.001) if layers == "compare_gan" else (1e-5, 0.1))
+
+
+def test_the_infogan_nets_name_the_allowed_layers() -> None:
+    from benchmarks.mnist_fid.nets import InfoGANGenerator
+
+    with pytest.raises(ValueError, match=r"layers must be one of \('torch', 'compare_gan'\), got 'tf'"):
+        InfoGANGenerator(64, layers="tf")
 
 
 def test_the_gpu_script_names_existing_rows() -> None:

@@ -5,32 +5,85 @@ D: x -> conv 64 4x4/2 (lReLU 0.2) -> conv 128 4x4/2 (BN, lReLU) -> FC 1024 (BN, 
 WGAN-GP's critic drops BatchNorm (a penalty on per-sample gradients is not defined through batch statistics).
 Images are 28x28 in [-1, 1] (compare_gan used a sigmoid and [0, 1]: a protocol difference, FID sees the same
 uint8 images either way).
+
+``layers="compare_gan"`` copies the layer details of compare_gan v1's ``ops.py`` that PyTorch's defaults do not
+share: weights drawn from N(0, 0.02) (truncated at two standard deviations in the convolutions), zero biases,
+leaky ReLU 0.2 in G as well, BatchNorm with epsilon 1e-3 and moving-average decay 0.999 (PyTorch momentum 0.001),
+and z uniform in [-1, 1]. The engine draws z ~ N(0, 1); ``erf(z / sqrt(2))`` is exactly uniform in [-1, 1], so the
+generator applies it first. ``layers="torch"`` keeps PyTorch's defaults (ReLU in G, as in the InfoGAN paper).
 """
 
 from __future__ import annotations
 
+import math
+from typing import Literal
+
+import torch
 from torch import Tensor, nn
+
+Layers = Literal["torch", "compare_gan"]
+LAYERS = ("torch", "compare_gan")
+
+
+def _check_layers(layers: str) -> None:
+    if layers not in LAYERS:
+        raise ValueError(f"layers must be one of {LAYERS}, got {layers!r}")
+
+
+def _batch_norm(kind: type[nn.Module], width: int, layers: Layers) -> nn.Module:
+    # TF's batch_norm(decay=0.999, epsilon=0.001) is PyTorch's momentum 1 - decay.
+    return kind(width, eps=1e-3, momentum=0.001) if layers == "compare_gan" else kind(width)
+
+
+def _compare_gan_init(net: nn.Module) -> None:
+    """compare_gan v1's initialisers: N(0, 0.02) weights (truncated at 2 std in conv2d), zero biases."""
+    for layer in net.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.trunc_normal_(layer.weight, std=0.02, a=-0.04, b=0.04)
+        elif isinstance(layer, (nn.Linear, nn.ConvTranspose2d)):
+            nn.init.normal_(layer.weight, std=0.02)
+        else:
+            continue
+        nn.init.zeros_(layer.bias)
+
+
+class UniformLatent(nn.Module):
+    """N(0, 1) -> uniform in [-1, 1], elementwise: ``erf(z / sqrt(2)) = 2 Phi(z) - 1``.
+
+    >>> z = torch.randn(200_000, generator=torch.Generator().manual_seed(0))
+    >>> u = UniformLatent()(z)
+    >>> bool(u.abs().max() <= 1), round(float(u.mean()), 2) + 0.0, round(float(u.var()), 2)  # U(-1, 1): var 1/3
+    (True, 0.0, 0.33)
+    """
+
+    def forward(self, z: Tensor) -> Tensor:
+        return torch.erf(z / math.sqrt(2.0))
 
 
 class InfoGANGenerator(nn.Module):
     """``z (N, latent_dim)`` -> images ``(N, 1, 28, 28)`` in ``[-1, 1]``."""
 
-    def __init__(self, latent_dim: int = 64) -> None:
+    def __init__(self, latent_dim: int = 64, layers: Layers = "torch") -> None:
         super().__init__()
+        _check_layers(layers)
+        act = nn.LeakyReLU(0.2) if layers == "compare_gan" else nn.ReLU()
         self.net = nn.Sequential(
+            UniformLatent() if layers == "compare_gan" else nn.Identity(),
             nn.Linear(latent_dim, 1024),
-            nn.BatchNorm1d(1024),
-            nn.ReLU(),
+            _batch_norm(nn.BatchNorm1d, 1024, layers),
+            act,
             nn.Linear(1024, 128 * 7 * 7),
-            nn.BatchNorm1d(128 * 7 * 7),
-            nn.ReLU(),
+            _batch_norm(nn.BatchNorm1d, 128 * 7 * 7, layers),
+            act,
             nn.Unflatten(1, (128, 7, 7)),
             nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1),
-            nn.BatchNorm2d(64),
-            nn.ReLU(),  # 14x14
+            _batch_norm(nn.BatchNorm2d, 64, layers),
+            act,  # 14x14
             nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1),
             nn.Tanh(),  # 28x28
         )
+        if layers == "compare_gan":
+            _compare_gan_init(self.net)
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)
@@ -39,11 +92,12 @@ class InfoGANGenerator(nn.Module):
 class InfoGANDiscriminator(nn.Module):
     """Images ``(N, 1, 28, 28)`` -> logits ``(N,)``; ``batch_norm=False`` for WGAN-GP's critic."""
 
-    def __init__(self, batch_norm: bool = True) -> None:
+    def __init__(self, batch_norm: bool = True, layers: Layers = "torch") -> None:
         super().__init__()
+        _check_layers(layers)
 
         def norm(kind: type[nn.Module], width: int) -> nn.Module:
-            return kind(width) if batch_norm else nn.Identity()
+            return _batch_norm(kind, width, layers) if batch_norm else nn.Identity()
 
         self.net = nn.Sequential(
             nn.Conv2d(1, 64, 4, stride=2, padding=1),
@@ -57,6 +111,8 @@ class InfoGANDiscriminator(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Linear(1024, 1),
         )
+        if layers == "compare_gan":
+            _compare_gan_init(self.net)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).squeeze(1)

@@ -6,20 +6,74 @@ from types import MappingProxyType
 
 BATCH_SIZE, LATENT_DIM, EPOCHS, NUM_EVAL = 64, 64, 20, 10_000
 
-#: Engine settings per row: compare_gan's params.py defaults (Adam beta2 0.999 throughout), and rows "<row>_ours"
-#: at this library's defaults.
+#: Engine settings per row: compare_gan's params.py defaults (Adam beta2 0.999 throughout), rows "<row>_ours" at this
+#: library's defaults, and rows "<row>_cg" with compare_gan's layer details too (``layers``: see ``nets.py``).
 ROWS = MappingProxyType(
     {
-        "minimax": dict(loss="minimax", lr=5e-5, beta1=0.0, n_critic=1, gp_weight=0.0, weight_clip=None, d_bn=True),
-        "ns": dict(loss="non_saturating", lr=5e-5, beta1=0.0, n_critic=1, gp_weight=0.0, weight_clip=None, d_bn=True),
-        "lsgan": dict(loss="least_squares", lr=2e-4, beta1=0.5, n_critic=1, gp_weight=0.0, weight_clip=None, d_bn=True),
-        "wgan": dict(loss="wasserstein", lr=5e-5, beta1=0.5, n_critic=5, gp_weight=0.0, weight_clip=0.01, d_bn=True),
+        "minimax": dict(
+            loss="minimax", lr=5e-5, beta1=0.0, n_critic=1, gp_weight=0.0, weight_clip=None, d_bn=True, layers="torch"
+        ),
+        "ns": dict(
+            loss="non_saturating",
+            lr=5e-5,
+            beta1=0.0,
+            n_critic=1,
+            gp_weight=0.0,
+            weight_clip=None,
+            d_bn=True,
+            layers="torch",
+        ),
+        "lsgan": dict(
+            loss="least_squares",
+            lr=2e-4,
+            beta1=0.5,
+            n_critic=1,
+            gp_weight=0.0,
+            weight_clip=None,
+            d_bn=True,
+            layers="torch",
+        ),
+        "wgan": dict(
+            loss="wasserstein",
+            lr=5e-5,
+            beta1=0.5,
+            n_critic=5,
+            gp_weight=0.0,
+            weight_clip=0.01,
+            d_bn=True,
+            layers="torch",
+        ),
         "wgan_gp": dict(
-            loss="wasserstein", lr=1e-4, beta1=0.5, n_critic=5, gp_weight=10.0, weight_clip=None, d_bn=False
+            loss="wasserstein",
+            lr=1e-4,
+            beta1=0.5,
+            n_critic=5,
+            gp_weight=10.0,
+            weight_clip=None,
+            d_bn=False,
+            layers="torch",
+        ),
+        # WGAN-GP again with compare_gan's initialisers, leaky ReLU in G, BatchNorm constants and uniform z.
+        "wgan_gp_cg": dict(
+            loss="wasserstein",
+            lr=1e-4,
+            beta1=0.5,
+            n_critic=5,
+            gp_weight=10.0,
+            weight_clip=None,
+            d_bn=False,
+            layers="compare_gan",
         ),
         # Ours: the engine's default Adam (2e-4, beta1 0.5; DCGAN's), where Lucic's default rate is 4x lower.
         "ns_ours": dict(
-            loss="non_saturating", lr=2e-4, beta1=0.5, n_critic=1, gp_weight=0.0, weight_clip=None, d_bn=True
+            loss="non_saturating",
+            lr=2e-4,
+            beta1=0.5,
+            n_critic=1,
+            gp_weight=0.0,
+            weight_clip=None,
+            d_bn=True,
+            layers="torch",
         ),
     }
 )
@@ -32,6 +86,7 @@ PUBLISHED = MappingProxyType(
         "lsgan": (7.8, 0.6),
         "wgan": (6.7, 0.4),
         "wgan_gp": (20.3, 5.0),
+        "wgan_gp_cg": (20.3, 5.0),  # the paper's WGAN-GP row
         "ns_ours": (6.8, 0.5),  # the paper's non-saturating row
     }
 )
@@ -42,6 +97,7 @@ TITLES = MappingProxyType(
         "lsgan": "LSGAN",
         "wgan": "WGAN",
         "wgan_gp": "WGAN-GP",
+        "wgan_gp_cg": "WGAN-GP, compare_gan's layer details (init, leaky ReLU in G, BatchNorm constants, uniform z)",
         "ns_ours": "non-saturating GAN, our settings (Adam 2e-4, beta1 0.5)",
     }
 )
@@ -52,5 +108,9 @@ DIFFERENCES = (
     "default settings (params.py) without a search, and the rows marked 'our settings' the engine's default Adam",
     "training set: the 60,000 MNIST training images (the paper: 50,000, the rest held out)",
     "generator output tanh in [-1, 1] (compare_gan: sigmoid in [0, 1]); FID sees the same uint8 images",
+    "layers: PyTorch's default initialisation and BatchNorm constants, ReLU in G and z ~ N(0, 1) (compare_gan: "
+    "N(0, 0.02) weights, BatchNorm epsilon 1e-3 and decay 0.999, leaky ReLU 0.2 in G, z uniform in [-1, 1]), except "
+    "in the rows marked 'compare_gan's layer details'",
+    "WGAN-GP's penalty: ||grad|| without compare_gan's sqrt(1e-4 + ...) smoothing",
     "engine: lightning_gans.GAN (PyTorch); Inception: torch-fidelity's code with the TF 2015-12-05 weights",
 )

@@ -38,7 +38,8 @@ def _images(data_dir: Path, split: str, limit: int | None) -> torch.Tensor:
 
 
 class TrainingClock(L.Callback):
-    """Seconds spent training, carried in the checkpoint so that a resumed run reports its whole training time."""
+    """Seconds spent training and the epoch of the first resume, carried in the checkpoint so that a run resumed
+    any number of times reports its whole training time and that it was resumed."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -47,7 +48,7 @@ class TrainingClock(L.Callback):
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._since = time.perf_counter()
-        if trainer.current_epoch > 0:  # restored from a checkpoint
+        if trainer.current_epoch > 0 and self.resumed_at_epoch is None:  # restored from a checkpoint
             self.resumed_at_epoch = trainer.current_epoch
 
     def _lap(self) -> None:
@@ -62,10 +63,12 @@ class TrainingClock(L.Callback):
         self._lap()
 
     def state_dict(self) -> dict[str, Any]:
-        return {"seconds": self.seconds}
+        return {"seconds": self.seconds, "resumed_at_epoch": self.resumed_at_epoch}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.seconds = float(state_dict["seconds"])
+        # A run restored at its last epoch skips on_train_start, so an earlier resume must come from here.
+        self.resumed_at_epoch = state_dict.get("resumed_at_epoch")
 
 
 def train(row: str, seed: int, images: torch.Tensor, epochs: int, work_dir: Path | None = None) -> tuple[GAN, dict]:
@@ -78,8 +81,8 @@ def train(row: str, seed: int, images: torch.Tensor, epochs: int, work_dir: Path
     s = ROWS[row]
     L.seed_everything(seed, verbose=False)
     model = GAN(
-        generator=InfoGANGenerator(LATENT_DIM),
-        discriminator=InfoGANDiscriminator(batch_norm=s["d_bn"]),
+        generator=InfoGANGenerator(LATENT_DIM, layers=s["layers"]),
+        discriminator=InfoGANDiscriminator(batch_norm=s["d_bn"], layers=s["layers"]),
         latent_dim=LATENT_DIM,
         loss=s["loss"],
         optimization=Optimization(
