@@ -6,75 +6,34 @@ from types import MappingProxyType
 
 BATCH_SIZE, LATENT_DIM, EPOCHS, NUM_EVAL = 64, 64, 20, 10_000
 
-#: Engine settings per row: compare_gan's params.py defaults (Adam beta2 0.999 throughout), rows "<row>_ours" at this
-#: library's defaults, and rows "<row>_cg" with compare_gan's layer details too (``layers``: see ``nets.py``).
+
+def _row(
+    loss: str,
+    lr: float,
+    beta1: float,
+    n_critic: int = 1,
+    gp_weight: float = 0.0,
+    weight_clip: float | None = None,
+    d_bn: bool = True,
+    layers: str = "torch",
+) -> dict:
+    """One row's engine settings (Adam beta2 is 0.999 throughout; ``layers``: see ``nets.py``)."""
+    return dict(locals())  # every argument, by name: the settings stored in each JSON
+
+
+#: Engine settings per row: compare_gan's params.py defaults, rows "<row>_ours" at this library's defaults, and rows
+#: "<row>_cg" with compare_gan's layer details too.
 ROWS = MappingProxyType(
     {
-        "minimax": dict(
-            loss="minimax", lr=5e-5, beta1=0.0, n_critic=1, gp_weight=0.0, weight_clip=None, d_bn=True, layers="torch"
-        ),
-        "ns": dict(
-            loss="non_saturating",
-            lr=5e-5,
-            beta1=0.0,
-            n_critic=1,
-            gp_weight=0.0,
-            weight_clip=None,
-            d_bn=True,
-            layers="torch",
-        ),
-        "lsgan": dict(
-            loss="least_squares",
-            lr=2e-4,
-            beta1=0.5,
-            n_critic=1,
-            gp_weight=0.0,
-            weight_clip=None,
-            d_bn=True,
-            layers="torch",
-        ),
-        "wgan": dict(
-            loss="wasserstein",
-            lr=5e-5,
-            beta1=0.5,
-            n_critic=5,
-            gp_weight=0.0,
-            weight_clip=0.01,
-            d_bn=True,
-            layers="torch",
-        ),
-        "wgan_gp": dict(
-            loss="wasserstein",
-            lr=1e-4,
-            beta1=0.5,
-            n_critic=5,
-            gp_weight=10.0,
-            weight_clip=None,
-            d_bn=False,
-            layers="torch",
-        ),
+        "minimax": _row("minimax", 5e-5, 0.0),
+        "ns": _row("non_saturating", 5e-5, 0.0),
+        "lsgan": _row("least_squares", 2e-4, 0.5),
+        "wgan": _row("wasserstein", 5e-5, 0.5, n_critic=5, weight_clip=0.01),
+        "wgan_gp": _row("wasserstein", 1e-4, 0.5, n_critic=5, gp_weight=10.0, d_bn=False),
         # WGAN-GP again with compare_gan's initialisers, leaky ReLU in G, BatchNorm constants and uniform z.
-        "wgan_gp_cg": dict(
-            loss="wasserstein",
-            lr=1e-4,
-            beta1=0.5,
-            n_critic=5,
-            gp_weight=10.0,
-            weight_clip=None,
-            d_bn=False,
-            layers="compare_gan",
-        ),
+        "wgan_gp_cg": _row("wasserstein", 1e-4, 0.5, n_critic=5, gp_weight=10.0, d_bn=False, layers="compare_gan"),
         # Ours: the engine's default Adam (2e-4, beta1 0.5; DCGAN's), where Lucic's default rate is 4x lower.
-        "ns_ours": dict(
-            loss="non_saturating",
-            lr=2e-4,
-            beta1=0.5,
-            n_critic=1,
-            gp_weight=0.0,
-            weight_clip=None,
-            d_bn=True,
-            layers="torch",
-        ),
+        "ns_ours": _row("non_saturating", 2e-4, 0.5),
     }
 )
 
