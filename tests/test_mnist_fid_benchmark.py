@@ -105,7 +105,7 @@ def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist, mo
     # says when the training was first resumed.
     again, info_again = train("ns", 0, images, epochs=3, work_dir=work)
     assert info_again["resumed_at_epoch"] == 1
-    assert abs(info_again["train_seconds"] - info["train_seconds"]) < 5  # the last save is just before fit ends
+    assert 3600 < info_again["train_seconds"] <= info["train_seconds"]  # as saved after the last epoch
     assert again.generator_steps == 3 * 2
 
 
