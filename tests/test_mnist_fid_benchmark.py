@@ -123,6 +123,10 @@ def test_the_infogan_nets_map_noise_to_images_and_logits(layers) -> None:
     assert abs(float(weights.std()) - expected_std) < 0.1 * expected_std
     batch_norm = generator.net[2]
     assert (batch_norm.eps, batch_norm.momentum) == ((1e-3, 0.001) if layers == "compare_gan" else (1e-5, 0.1))
+    # compare_gan's z is uniform in [-1, 1] (mapped from the engine's N(0, 1)) and G's activations are leaky.
+    z = torch.tensor([[-30.0, 0.0, 30.0]])
+    assert generator.net[0](z).tolist() == ([[-1.0, 0.0, 1.0]] if layers == "compare_gan" else z.tolist())
+    assert float(generator.net[3](torch.tensor(-1.0))) == pytest.approx(-0.2 if layers == "compare_gan" else 0.0)
 
 
 def test_the_infogan_nets_name_the_allowed_layers() -> None:

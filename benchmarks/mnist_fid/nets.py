@@ -16,13 +16,13 @@ generator applies it first. ``layers="torch"`` keeps PyTorch's defaults (ReLU in
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
 Layers = Literal["torch", "compare_gan"]
-LAYERS = ("torch", "compare_gan")
+LAYERS = get_args(Layers)
 
 
 def _check_layers(layers: str) -> None:
