@@ -71,6 +71,19 @@ def check_positive_number(name: str, value: Any) -> float:
     return check_number(name, value, low=0.0, low_inclusive=False)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a ``bool``; a string such as ``"no"`` is refused, not read as true.
+
+    >>> check_bool("compile", "no")
+    Traceback (most recent call last):
+    ...
+    TypeError: compile must be True or False, got 'no' (str)
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return value
+
+
 def check_choice(name: str, value: T, allowed: Sequence[T]) -> T:
     """Return ``value`` if it is one of ``allowed``, else raise a ``ValueError`` listing them."""
     if isinstance(value, bool) or value not in allowed:

@@ -2,27 +2,28 @@
 
 :class:`Optimization` says how the two networks are updated, :class:`Regularization` what is added to the
 discriminator's task. Both are frozen dataclasses: a variant puts an instance with its paper's values in its own
-signature, so ``help(WGANGP)``, an IDE and ``lightning-gans fit --print_config`` show what will be trained.
-``dataclasses.replace`` changes one field and keeps the rest::
+signature, so ``help(WGANGP)`` and ``lightning-gans fit --print_config`` show what will be trained. A group
+remembers which fields its caller set (:mod:`lightning_gans.option_group`): a variant keeps its own values for the
+others, so ``WGANGP(optimization=Optimization(lr_d=4e-4))`` is still WGAN-GP with 5 critic steps::
 
-    >>> from dataclasses import replace
-    >>> opt = replace(Optimization(), lr_d=4e-4)
-    >>> opt.lr_g, opt.lr_d, opt.n_critic
-    (0.0002, 0.0004, 1)
+    >>> from lightning_gans import WGANGP
+    >>> opt = WGANGP(data_dim=2, optimization=Optimization(lr_d=4e-4)).optimization
+    >>> opt.lr_g, opt.lr_d, opt.n_critic, opt.betas_d
+    (0.0001, 0.0004, 5, (0.0, 0.9))
     >>> Optimization(n_critic=0)
     Traceback (most recent call last):
     ...
     ValueError: n_critic must be an int >= 1, got 0
 
 Checkpoints store each group as a plain mapping of its fields (``torch.load(weights_only=True)`` then works);
-:func:`as_options` turns such a mapping back into the group.
+:func:`~lightning_gans.option_group.as_options` turns such a mapping back into the group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from typing import Any, TypeVar
+from dataclasses import asdict
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,13 +32,16 @@ from torch.optim import Optimizer
 from lightning_gans.augment import DiffAugment
 from lightning_gans.checks import check_choice, check_int, check_number, check_positive_number
 from lightning_gans.nets.factory import NetworkOptions
+from lightning_gans.option_group import as_options, option_group
+
+__all__ = ["Optimization", "Regularization", "as_options", "options_as_dict"]
 
 OPTIMIZERS = ("adam", "rmsprop")
 LR_DECAYS = (None, "linear", "cosine")
 UPDATES = ("alternating", "simultaneous")
 
 
-@dataclass(frozen=True)
+@option_group
 class Optimization:
     """How G and D are updated.
 
@@ -72,7 +76,13 @@ class Optimization:
         check_positive_number("lr_g", self.lr_g)
         check_positive_number("lr_d", self.lr_d)
         for name in ("betas_g", "betas_d"):
-            betas = tuple(getattr(self, name))
+            betas = getattr(self, name)
+            if isinstance(betas, (str, bytes)) or not isinstance(betas, (tuple, list)):
+                raise TypeError(
+                    f"{name} must be two numbers (beta1, beta2) in [0, 1), e.g. (0.5, 0.999); "
+                    f"got {betas!r} ({type(betas).__name__})"
+                )
+            betas = tuple(betas)
             if len(betas) != 2:
                 raise ValueError(f"{name} must be two numbers in [0, 1), got {betas!r}")
             for beta in betas:
@@ -94,6 +104,11 @@ class Optimization:
         if self.grad_clip_norm is not None:
             check_positive_number("grad_clip_norm", self.grad_clip_norm)
         check_choice("lr_decay", self.lr_decay, LR_DECAYS)
+        if self.lr_decay is None and self.lr_decay_steps is not None:
+            raise ValueError(
+                f"lr_decay_steps applies with lr_decay='linear' or 'cosine'; got lr_decay_steps={self.lr_decay_steps!r} "
+                "with lr_decay=None (set lr_decay too, or drop lr_decay_steps)"
+            )
         if self.lr_decay is not None:
             check_int(f"lr_decay_steps (generator steps of lr_decay={self.lr_decay!r})", self.lr_decay_steps, minimum=1)
 
@@ -121,7 +136,7 @@ class Optimization:
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.lr_decay_steps)
 
 
-@dataclass(frozen=True)
+@option_group
 class Regularization:
     """What is added to the discriminator's task to keep the game trainable.
 
@@ -155,27 +170,6 @@ class Regularization:
         check_number("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_inclusive=False)
         if self.augment is not None:
             DiffAugment(self.augment)  # raises on an unknown policy
-
-
-Options = TypeVar("Options")
-
-
-def as_options(kind: type[Options], value: Options | Mapping[str, Any]) -> Options:
-    """``value`` itself if it is a ``kind``, or a ``kind`` built from a mapping of its fields (as checkpoints store it).
-
-    >>> as_options(Regularization, {"gp_weight": 10.0}).gp_weight
-    10.0
-    """
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, Mapping):
-        unknown = sorted(set(value) - {f.name for f in fields(kind)})
-        if unknown:
-            raise ValueError(
-                f"{kind.__name__} has no field(s) {unknown}; its fields are {[f.name for f in fields(kind)]}"
-            )
-        return kind(**value)
-    raise TypeError(f"expected a {kind.__name__} (or a mapping of its fields), got {type(value).__name__}")
 
 
 def options_as_dict(hparams: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,12 @@ Images are 28x28 in [-1, 1] (compare_gan used a sigmoid and [0, 1]: a protocol d
 uint8 images either way).
 
 ``layers="compare_gan"`` copies the layer details of compare_gan v1's ``ops.py`` that PyTorch's defaults do not
-share: weights drawn from N(0, 0.02) (truncated at two standard deviations in the convolutions), zero biases,
-leaky ReLU 0.2 in G as well, BatchNorm with epsilon 1e-3 and moving-average decay 0.999 (PyTorch momentum 0.001),
-and z uniform in [-1, 1]. The engine draws z ~ N(0, 1); ``erf(z / sqrt(2))`` is exactly uniform in [-1, 1], so the
-generator applies it first. ``layers="torch"`` keeps PyTorch's defaults (ReLU in G, as in the InfoGAN paper).
+share: weights drawn from N(0, 0.02) (truncated at two standard deviations in the convolutions), zero biases
+(``init``), leaky ReLU 0.2 in G as well (``leaky_g``), BatchNorm with epsilon 1e-3 and moving-average decay 0.999
+(PyTorch momentum 0.001; ``bn_constants``), and z uniform in [-1, 1] (``uniform_z``). The engine draws z ~ N(0, 1);
+``erf(z / sqrt(2))`` is exactly uniform in [-1, 1], so the generator applies it first. ``layers="torch"`` keeps
+PyTorch's defaults (ReLU in G, as in the InfoGAN paper); ``layers="cg_<detail>"`` takes that one detail alone, to
+find which of them matters.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import Literal, get_args
 import torch
 from torch import Tensor, nn
 
-Layers = Literal["torch", "compare_gan"]
+Layers = Literal["torch", "compare_gan", "cg_init", "cg_leaky_g", "cg_bn_constants", "cg_uniform_z"]
 LAYERS = get_args(Layers)
+DETAILS = ("init", "leaky_g", "bn_constants", "uniform_z")  # compare_gan's layer details, one name each
 
 
 def _check_layers(layers: str) -> None:
@@ -30,9 +33,18 @@ def _check_layers(layers: str) -> None:
         raise ValueError(f"layers must be one of {LAYERS}, got {layers!r}")
 
 
+def has_detail(layers: Layers, detail: str) -> bool:
+    """Whether ``layers`` takes compare_gan's ``detail``: all of them, or the one named.
+
+    >>> has_detail("compare_gan", "init"), has_detail("cg_init", "init"), has_detail("cg_init", "uniform_z")
+    (True, True, False)
+    """
+    return layers == "compare_gan" or layers == f"cg_{detail}"
+
+
 def _batch_norm(kind: type[nn.Module], width: int, layers: Layers) -> nn.Module:
     # TF's batch_norm(decay=0.999, epsilon=0.001) is PyTorch's momentum 1 - decay.
-    return kind(width, eps=1e-3, momentum=0.001) if layers == "compare_gan" else kind(width)
+    return kind(width, eps=1e-3, momentum=0.001) if has_detail(layers, "bn_constants") else kind(width)
 
 
 def _compare_gan_init(net: nn.Module) -> None:
@@ -66,9 +78,9 @@ class InfoGANGenerator(nn.Module):
     def __init__(self, latent_dim: int = 64, layers: Layers = "torch") -> None:
         super().__init__()
         _check_layers(layers)
-        act = nn.LeakyReLU(0.2) if layers == "compare_gan" else nn.ReLU()
+        act = nn.LeakyReLU(0.2) if has_detail(layers, "leaky_g") else nn.ReLU()
         self.net = nn.Sequential(
-            UniformLatent() if layers == "compare_gan" else nn.Identity(),
+            UniformLatent() if has_detail(layers, "uniform_z") else nn.Identity(),
             nn.Linear(latent_dim, 1024),
             _batch_norm(nn.BatchNorm1d, 1024, layers),
             act,
@@ -82,7 +94,7 @@ class InfoGANGenerator(nn.Module):
             nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1),
             nn.Tanh(),  # 28x28
         )
-        if layers == "compare_gan":
+        if has_detail(layers, "init"):
             _compare_gan_init(self.net)
 
     def forward(self, z: Tensor) -> Tensor:
@@ -111,7 +123,7 @@ class InfoGANDiscriminator(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Linear(1024, 1),
         )
-        if layers == "compare_gan":
+        if has_detail(layers, "init"):
             _compare_gan_init(self.net)
 
     def forward(self, x: Tensor) -> Tensor:

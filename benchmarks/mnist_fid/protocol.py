@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from benchmarks.mnist_fid.nets import DETAILS
+
 BATCH_SIZE, LATENT_DIM, EPOCHS, NUM_EVAL = 64, 64, 20, 10_000
 
 
@@ -11,13 +13,14 @@ def _row(
     loss: str,
     lr: float,
     beta1: float,
+    beta2: float = 0.999,
     n_critic: int = 1,
     gp_weight: float = 0.0,
     weight_clip: float | None = None,
     d_bn: bool = True,
     layers: str = "torch",
 ) -> dict:
-    """One row's engine settings (Adam beta2 is 0.999 throughout; ``layers``: see ``nets.py``)."""
+    """One row's engine settings (Adam's beta2 is 0.999 but where a row says otherwise; ``layers``: see ``nets.py``)."""
     return dict(locals())  # every argument, by name: the settings stored in each JSON
 
 
@@ -32,6 +35,15 @@ ROWS = MappingProxyType(
         "wgan_gp": _row("wasserstein", 1e-4, 0.5, n_critic=5, gp_weight=10.0, d_bn=False),
         # WGAN-GP again with compare_gan's initialisers, leaky ReLU in G, BatchNorm constants and uniform z.
         "wgan_gp_cg": _row("wasserstein", 1e-4, 0.5, n_critic=5, gp_weight=10.0, d_bn=False, layers="compare_gan"),
+        # Each of compare_gan's layer details alone (2-epoch signals: which of them closes the WGAN-GP gap).
+        **{
+            f"wgan_gp_cg_{detail}": _row(
+                "wasserstein", 1e-4, 0.5, n_critic=5, gp_weight=10.0, d_bn=False, layers=f"cg_{detail}"
+            )
+            for detail in DETAILS
+        },
+        # WGAN-GP with its paper's Adam (Gulrajani et al., Algorithm 1: beta1 0, beta2 0.9; the WGANGP variant's).
+        "wgan_gp_paper_adam": _row("wasserstein", 1e-4, 0.0, beta2=0.9, n_critic=5, gp_weight=10.0, d_bn=False),
         # Ours: the engine's default Adam (2e-4, beta1 0.5; DCGAN's), where Lucic's default rate is 4x lower.
         "ns_ours": _row("non_saturating", 2e-4, 0.5),
     }
@@ -47,6 +59,8 @@ PUBLISHED = MappingProxyType(
         "wgan_gp": (20.3, 5.0),
         "wgan_gp_cg": (20.3, 5.0),  # the paper's WGAN-GP row
         "ns_ours": (6.8, 0.5),  # the paper's non-saturating row
+        **{f"wgan_gp_cg_{detail}": (20.3, 5.0) for detail in DETAILS},
+        "wgan_gp_paper_adam": (20.3, 5.0),
     }
 )
 TITLES = MappingProxyType(
@@ -58,6 +72,8 @@ TITLES = MappingProxyType(
         "wgan_gp": "WGAN-GP",
         "wgan_gp_cg": "WGAN-GP, compare_gan's layer details (init, leaky ReLU in G, BatchNorm constants, uniform z)",
         "ns_ours": "non-saturating GAN, our settings (Adam 2e-4, beta1 0.5)",
+        **{f"wgan_gp_cg_{detail}": f"WGAN-GP, compare_gan's {detail} alone" for detail in DETAILS},
+        "wgan_gp_paper_adam": "WGAN-GP, its paper's Adam (beta1 0, beta2 0.9)",
     }
 )
 

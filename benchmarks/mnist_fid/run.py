@@ -88,8 +88,8 @@ def train(row: str, seed: int, images: torch.Tensor, epochs: int, work_dir: Path
         optimization=Optimization(
             lr_g=s["lr"],
             lr_d=s["lr"],
-            betas_g=(s["beta1"], 0.999),
-            betas_d=(s["beta1"], 0.999),
+            betas_g=(s["beta1"], s["beta2"]),
+            betas_d=(s["beta1"], s["beta2"]),
             n_critic=s["n_critic"],
         ),
         regularization=Regularization(gp_weight=s["gp_weight"], weight_clip=s["weight_clip"]),

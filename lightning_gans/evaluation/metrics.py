@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,11 +21,13 @@ from torchmetrics.utilities import dim_zero_cat
 
 from lightning_gans.checks import check_int
 from lightning_gans.metrics.conditional import class_accuracy, intra_fid
+from lightning_gans.metrics.precision_recall import NEIGHBORHOOD, knn_precision_recall
 
 __all__ = ["METRICS", "FeatureMetrics", "check_metrics", "check_sample_counts", "kernel_inception_distance"]
 
 METRICS = ("fid", "kid", "is", "pr")
-KID_SUBSETS, IS_SPLITS, PR_NEIGHBORHOOD = 100, 10, 3  # torch-fidelity's defaults
+KID_SUBSETS, IS_SPLITS = 100, 10  # torch-fidelity's defaults
+PR_NEIGHBORHOOD = NEIGHBORHOOD  # (a name for the callers of this module)
 
 
 def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
@@ -167,8 +170,9 @@ class FeatureMetrics(Metric):
         seed: int = 0,
         num_classes: int | None = None,
         class_accuracy: bool = False,
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**kwargs)  # torchmetrics' options, e.g. sync_on_compute
         self.metrics = check_metrics(metrics)
         self.kid_subset_size = check_int("kid_subset_size", kid_subset_size, minimum=2)
         self.seed = seed
@@ -189,7 +193,6 @@ class FeatureMetrics(Metric):
     def compute(self) -> dict[str, float]:
         from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
         from torch_fidelity.metric_isc import isc_features_to_metric
-        from torch_fidelity.metric_prc import calculate_precision_recall_full
 
         fake, real = _cat(self.fake_features), _cat(self.real_features)
         values: dict[str, float] = {}
@@ -204,7 +207,7 @@ class FeatureMetrics(Metric):
             score = isc_features_to_metric(logits, IS_SPLITS, True, self.seed)
             values["is"], values["is_std"] = score["inception_score_mean"], score["inception_score_std"]
         if "pr" in self.metrics:
-            values["precision"], values["recall"] = calculate_precision_recall_full(fake, real, PR_NEIGHBORHOOD)
+            values["precision"], values["recall"] = knn_precision_recall(fake, real)
         fake_labels, real_labels = _cat(self.fake_labels), _cat(self.real_labels)
         if self.num_classes and fake_labels is not None and real_labels is not None:
             per_class = intra_fid(fake, fake_labels, real, real_labels, self.num_classes)

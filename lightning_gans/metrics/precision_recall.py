@@ -1,46 +1,39 @@
-"""Improved precision and recall of generative models (Kynkäänniemi et al. 2019) as a torchmetrics ``Metric``."""
+"""Improved precision and recall of generative models (Kynkäänniemi et al. 2019): the one computation that
+:class:`~lightning_gans.evaluation.FeatureMetrics` (``"pr"``) and the health monitor's probe use.
+
+torchmetrics has no such metric; the computation is torch-fidelity's own (``prc``), so numbers agree with it.
+"""
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
-from torchmetrics import Metric
-from torchmetrics.utilities import dim_zero_cat
+
+#: k of the k-NN balls: torch-fidelity's default, the paper's choice.
+NEIGHBORHOOD = 3
 
 
-class KnnPrecisionRecall(Metric):
-    """Improved precision/recall (Kynkäänniemi et al., 2019): k-NN balls around real/fake features.
+def knn_precision_recall(fake: Tensor, real: Tensor, neighborhood: int = NEIGHBORHOOD) -> tuple[float, float]:
+    """``(precision, recall)``: the share of ``fake`` samples inside the ball of at least one ``real`` sample (whose
+    radius is that sample's distance to its ``neighborhood``-th nearest real neighbour), and the same with the
+    roles swapped. Samples are flattened to vectors; both sets need more than ``neighborhood`` samples.
 
-    torchmetrics has no such metric; the computation is torch-fidelity's own (``prc``), so the two agree.
-    Real features survive :meth:`reset` like FID's with ``reset_real_features=False``. ``neighborhood`` is k
-    (3, torch-fidelity's default).
+    Real data against more real data score near 1; fakes smeared between the modes score a low precision, a
+    generator that misses modes a low recall.
 
-    >>> metric = KnnPrecisionRecall()
-    >>> metric.update(torch.randn(50, 4), real=True)
-    >>> metric.update(torch.randn(50, 4) + 100.0, real=False)  # fakes far from every real ball
-    >>> [float(v) for v in metric.compute()]
-    [0.0, 0.0]
+    >>> import torch
+    >>> real = torch.tensor([[0.0], [1.0], [2.0], [3.0]])  # every real ball has radius 1 (neighborhood=1)
+    >>> knn_precision_recall(torch.tensor([[1.5], [10.0]]), real, neighborhood=1)[0]
+    0.5
+    >>> knn_precision_recall(torch.zeros(3, 2), torch.zeros(10, 2))
+    Traceback (most recent call last):
+    ...
+    ValueError: fake and real need more than neighborhood=3 samples each, got 3 and 10
     """
+    from torch_fidelity.metric_prc import calculate_precision_recall_full
 
-    full_state_update = False
-
-    def __init__(self, neighborhood: int = 3) -> None:
-        super().__init__()
-        self.neighborhood = neighborhood
-        self.add_state("real_features", [], dist_reduce_fx="cat")
-        self.add_state("fake_features", [], dist_reduce_fx="cat")
-
-    def update(self, features: Tensor, real: bool) -> None:
-        (self.real_features if real else self.fake_features).append(features.float())
-
-    def compute(self) -> tuple[Tensor, Tensor]:
-        from torch_fidelity.metric_prc import calculate_precision_recall_full
-
-        real, fake = dim_zero_cat(self.real_features), dim_zero_cat(self.fake_features)
-        precision, recall = calculate_precision_recall_full(fake, real, self.neighborhood)
-        return torch.tensor(precision), torch.tensor(recall)
-
-    def reset(self) -> None:
-        real = list(self.real_features)  # Metric.reset() clears list states in place
-        super().reset()
-        self.real_features = real
+    if min(len(fake), len(real)) <= neighborhood:
+        raise ValueError(
+            f"fake and real need more than neighborhood={neighborhood} samples each, got {len(fake)} and {len(real)}"
+        )
+    precision, recall = calculate_precision_recall_full(fake.flatten(1).float(), real.flatten(1).float(), neighborhood)
+    return float(precision), float(recall)

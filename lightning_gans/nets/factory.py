@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from torch import nn
 
-from lightning_gans.checks import check_choice, check_int
+from lightning_gans.checks import check_bool, check_choice, check_int
 from lightning_gans.nets.conditional import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
 from lightning_gans.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lightning_gans.nets.mlp import MLPDiscriminator, MLPGenerator
 from lightning_gans.nets.resnet import ResNetDiscriminator, ResNetGenerator
+from lightning_gans.option_group import option_group
 
 ARCHITECTURES = ("auto", "mlp", "dcgan", "resnet")
 D_NORMS = ("batch", "layer", "instance", "none")
@@ -94,7 +93,7 @@ def build_networks(
     return generator, discriminator
 
 
-@dataclass(frozen=True)
+@option_group
 class NetworkOptions:
     """How the built-in networks are shaped (the engine itself takes ready networks).
 
@@ -123,6 +122,8 @@ class NetworkOptions:
         check_choice("d_norm", self.d_norm, D_NORMS)
         for name in ("base_width", "hidden_dim", "num_layers", "pack"):
             check_int(name, getattr(self, name), minimum=1)
+        check_bool("minibatch_stddev", self.minibatch_stddev)
+        check_bool("spectral_norm", self.spectral_norm)
 
     def build(
         self,
