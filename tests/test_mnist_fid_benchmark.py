@@ -132,8 +132,26 @@ def test_the_infogan_nets_map_noise_to_images_and_logits(layers) -> None:
 def test_the_infogan_nets_name_the_allowed_layers() -> None:
     from benchmarks.mnist_fid.nets import InfoGANGenerator
 
-    with pytest.raises(ValueError, match=r"layers must be one of \('torch', 'compare_gan'\), got 'tf'"):
+    with pytest.raises(ValueError, match=r"layers must be one of \('torch', 'compare_gan', 'cg_init', .*\), got 'tf'"):
         InfoGANGenerator(64, layers="tf")
+
+
+def test_each_compare_gan_detail_alone_changes_only_its_layers() -> None:
+    from torch import nn
+
+    from benchmarks.mnist_fid.nets import InfoGANGenerator, UniformLatent
+
+    def kinds(layers: str) -> set[str]:
+        return {type(m).__name__ for m in InfoGANGenerator(8, layers=layers).modules()}
+
+    assert "UniformLatent" in kinds("cg_uniform_z") and "LeakyReLU" not in kinds("cg_uniform_z")
+    assert "LeakyReLU" in kinds("cg_leaky_g") and "UniformLatent" not in kinds("cg_leaky_g")
+    bn = [m for m in InfoGANGenerator(8, layers="cg_bn_constants").modules() if isinstance(m, nn.BatchNorm1d)]
+    assert bn and all(m.eps == 1e-3 and m.momentum == 1e-3 for m in bn)
+    first = InfoGANGenerator(8, layers="cg_init").net[1]  # after the identity latent map
+    assert isinstance(first, nn.Linear) and float(first.weight.std()) < 0.03 and float(first.bias.abs().max()) == 0.0
+    assert float(InfoGANGenerator(8, layers="torch").net[1].bias.abs().max()) > 0.0
+    assert UniformLatent()(torch.zeros(1)).item() == 0.0
 
 
 def test_the_gpu_script_names_existing_rows() -> None:
