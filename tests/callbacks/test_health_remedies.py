@@ -99,3 +99,21 @@ def test_format_message_names_the_failure_the_evidence_and_numbered_remedies():
     assert lines[1] == "Evidence, sustained since generator step 900:"
     assert lines[2] == "  - the discriminator is saturated"
     assert lines[-2:] == ["  1. switch to loss='non_saturating'", "  2. add R1"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_remedy_says_whether_it_helps_from_the_current_weights_or_needs_a_restart(kind):
+    from lightning_gans.callbacks.health.remedies import TIMING
+
+    endings = tuple(f"[{text}]" for text in TIMING.values())
+    for ours in (True, False):
+        for images in (False, True):
+            remedies = remedies_for(kind, {"ours": ours, "loss": "minimax" if ours else None}, images=images)
+            assert remedies and all(r.endswith(endings) for r in remedies), remedies
+
+
+def test_a_new_network_or_a_loss_switch_after_a_collapse_needs_a_restart_while_ema_acts_now():
+    collapse = remedies_for("mode_collapse", {"loss": "minimax", "pack": 1})
+    assert collapse[0].startswith("switch loss='minimax'") and collapse[0].endswith("before the failure]")
+    assert any(r.startswith("ema_decay=0.999") and r.endswith("[helps from the current weights]") for r in collapse)
+    assert all(r.endswith("before the failure]") for r in collapse if "NetworkOptions(" in r)
