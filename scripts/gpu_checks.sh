@@ -2,7 +2,8 @@
 # The GPU checks, as one script for a machine with a CUDA device: every throughput ratio (engine vs a bare PyTorch
 # loop in the same process), then the MNIST FID rows of Lucic et al.'s protocol that are still missing.
 #   bash scripts/gpu_checks.sh [OUT_DIR]      (default OUT_DIR: benchmarks/results/gpu)
-# Results: OUT_DIR/throughput.{json,md} (the card is named in the .md header) and one JSON per MNIST FID run in
+# Results: OUT_DIR/throughput.md (the card is named in its header; one JSON per run under
+# benchmarks/results/runs/throughput/cuda_*, runs already there are skipped) and one JSON per MNIST FID run in
 # benchmarks/mnist_fid/results/ (runs already there are skipped). Set MNIST_DIR if the MNIST IDX files live elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."

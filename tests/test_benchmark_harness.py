@@ -68,3 +68,14 @@ def test_runner_stores_each_run_skips_stored_ones_and_uses_worker_processes(tmp_
     assert "_big" not in stored[1] and "_big" in fresh[0]  # "_" keys go back to the caller, never to disk
     again = list(run_all([_Spec(s) for s in range(4)], _square, store, jobs=2))
     assert not any(is_new for _, _, is_new in again)
+
+
+def test_force_runs_stored_specs_again_and_stored_keeps_the_plan_order(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    store.save(_Spec(0).key, {"value": -1})
+    specs = [_Spec(2), _Spec(0), _Spec(1)]
+    assert [r["value"] for r in store.stored(specs)] == [-1]  # only what is stored, nothing run
+    forced = list(run_all(specs[:2], _square, store, jobs=1, force=True))
+    assert all(fresh for _, _, fresh in forced)
+    assert [r["value"] for r in store.stored(specs)] == [4, 0]  # overwritten; seed 1 still missing
+    assert "load_average" in store.load(_Spec(0).key)["environment"]  # how busy the machine was (None if unknown)

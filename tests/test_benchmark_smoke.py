@@ -66,8 +66,12 @@ def test_quick_2d_run_stores_one_json_per_run_resumes_and_writes_tables(tmp_path
 
 def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path) -> None:
     # The committed reports are rebuilt from the committed per-run JSON alone: every table row must come back.
+    from benchmarks.conditional.suite import main as conditional_main
+    from benchmarks.eval_overhead.suite import main as overhead_main
     from benchmarks.health.precision import main as precision_main
     from benchmarks.health.suite import main as health_main
+    from benchmarks.throughput.grid_step_time import main as step_time_main
+    from benchmarks.throughput.suite import main as throughput_main
 
     table1 = [
         "--protocol",
@@ -86,8 +90,13 @@ def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path)
         (main, ["--configs", SHIPPED_CONFIGS, "--seeds", "0,1,2,3,4"], "mode_collapse_shipped.md"),
         (health_main, [], "health.md"),
         (precision_main, [], "health_precision.md"),
+        (conditional_main, [], "conditional/conditional.md"),
+        (throughput_main, ["--no-memory"], "throughput.md"),
+        (step_time_main, ["--recipe", "gan_grid"], "grid_step_time.md"),
+        (overhead_main, [], "eval_overhead.md"),
     ):
-        assert entry([*argv, "--report-only", "--out", str(tmp_path)]) == 0
+        out = tmp_path / Path(name).parent
+        assert entry([*argv, "--report-only", "--out", str(out)]) == 0, name
         committed = [
             line for line in (ROOT / "benchmarks" / "results" / name).read_text().splitlines() if line[:1] == "|"
         ]

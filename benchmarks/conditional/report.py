@@ -1,36 +1,23 @@
-"""The conditional benchmark's table, built from the per-run JSON files (mean ± standard error over seeds)."""
+"""The conditional benchmark's table, built from the stored per-run records (mean ± standard error over seeds)."""
 
 from __future__ import annotations
 
-import json
-import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from benchmarks.harness import describe_environment, format_mean_se, mean_se
 
 DATASET_NAMES = {"digits": "scikit-learn digits (28 px)", "mnist": "MNIST (28 px)"}
 
 
-def load_runs(folder: Path) -> list[dict[str, Any]]:
-    """Every ``<dataset>_seed<seed>.json`` in ``folder``, sorted by dataset and seed."""
-    runs = [json.loads(path.read_text()) for path in sorted(folder.glob("*_seed*.json"))]
-    return sorted(runs, key=lambda run: (run["dataset"], run["seed"]))
+def _mean_se(values: list[float]) -> str:
+    return format_mean_se(mean_se(values), 3)
 
 
-def mean_se(values: list[float]) -> str:
-    """``mean ± standard error`` (just the value for a single run).
-
-    >>> mean_se([1.0, 2.0, 3.0]), mean_se([0.5])
-    ('2.000 ± 0.577', '0.500')
-    """
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return f"{mean:.3f}"
-    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return f"{mean:.3f} ± {math.sqrt(var / len(values)):.3f}"
-
-
-def markdown_table(runs: list[dict[str, Any]]) -> str:
+def markdown_table(runs: Sequence[dict[str, Any]]) -> str:
     """One row per dataset (mean ± s.e. over its seeds), then one row per run."""
+    runs = sorted(runs, key=lambda run: (run["dataset"], run["seed"]))
     header = (
         "| dataset | seeds | class accuracy (real) | within-class std / real | intra-FID (classifier features) "
         "| train s/run (CPU s) |\n|---|---|---|---|---|---|"
@@ -40,9 +27,9 @@ def markdown_table(runs: list[dict[str, Any]]) -> str:
         group = [run for run in runs if run["dataset"] == dataset]
         rows.append(
             f"| {DATASET_NAMES.get(dataset, dataset)} | {', '.join(str(run['seed']) for run in group)} "
-            f"| {mean_se([run['class_accuracy'] for run in group])} ({group[0]['class_accuracy_real']:.3f}) "
-            f"| {mean_se([run['within_class_std']['ratio'] for run in group])} "
-            f"| {mean_se([run['intra_fid']['mean'] for run in group])} "
+            f"| {_mean_se([run['class_accuracy'] for run in group])} ({group[0]['class_accuracy_real']:.3f}) "
+            f"| {_mean_se([run['within_class_std']['ratio'] for run in group])} "
+            f"| {_mean_se([run['intra_fid']['mean'] for run in group])} "
             f"| {sum(run['train_seconds'] for run in group) / len(group):.0f} "
             f"({sum(run.get('train_cpu_seconds', float('nan')) for run in group) / len(group):.0f}) |"
         )
@@ -61,15 +48,16 @@ def markdown_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
-def write_report(folder: Path) -> Path:
-    """Write ``<folder>/conditional.md`` from the JSON files there; return its path."""
-    runs = load_runs(folder)
+def write_report(runs: Sequence[dict[str, Any]], folder: Path) -> Path:
+    """Write ``<folder>/conditional.md`` from the stored records ``runs``; return its path."""
     commands = sorted({run["command"] for run in runs})
     text = "\n".join(
         [
             "# Conditional GAN benchmark",
             "",
-            "Written by `python -m benchmarks.conditional` from the JSON files next to this one (one per run).",
+            "Written by `python -m benchmarks.conditional` from the stored per-run JSON files "
+            "(`benchmarks/results/runs/conditional/shipped/<recipe>/seed<k>.json`).",
+            f"Machine: {describe_environment(runs)}.",
             "",
             markdown_table(runs),
             "",
@@ -79,6 +67,7 @@ def write_report(folder: Path) -> Path:
             "",
         ]
     )
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "conditional.md"
     path.write_text(text)
     return path

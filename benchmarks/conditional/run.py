@@ -2,24 +2,23 @@
 
 A run is the recipe exactly as shipped, with three overrides: the seed (global seed, engine noise seed and data
 seed all set to it), the output folder, and, for MNIST, the data folder. It is trained in a child process with one
-torch thread, and its wall time is recorded with the measurements in one JSON file per (dataset, seed).
+torch thread; its wall and CPU time are recorded with the measurements. :class:`ConditionalSpec` names the run
+(``conditional/shipped/<recipe>/seed<k>.json`` in the harness's store) and :func:`run_spec` makes it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import resource
 import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from torchvision.utils import save_image
 
 from benchmarks.conditional.measure import (
     DigitsClassifier,
@@ -30,8 +29,8 @@ from benchmarks.conditional.measure import (
     intra_fid,
     take_per_class,
 )
+from benchmarks.harness import RunKey
 from lightning_gans import ConditionalGAN
-from lightning_gans.convert import to_unit_range
 from lightning_gans.evaluation.features import get_feature_extractor
 
 NUM_CLASSES = 10
@@ -137,26 +136,40 @@ def measure(
     return figures, grid
 
 
-def run_one(dataset: str, seed: int, out: Path, work_root: Path, data_dir: Path, classifier_path: Path) -> dict:
-    """Train, measure and write ``<out>/<dataset>_seed<seed>.json`` (and the grid PNG for seed 0)."""
-    work_dir = work_root / f"{dataset}_seed{seed}"
-    checkpoint, seconds, cpu_seconds, command = train(dataset, seed, work_dir, data_dir)
+@dataclass(frozen=True)
+class ConditionalSpec:
+    """One run: the shipped recipe of ``dataset`` trained with ``seed``; picklable for the worker processes.
+
+    >>> ConditionalSpec("digits", 1, "work", "data", "classifier.pt").key.relative_path
+    'conditional/shipped/conditional_digits/seed1.json'
+    """
+
+    dataset: str
+    seed: int
+    work_root: str  # the run trains under <work_root>/<dataset>_seed<seed>
+    data_dir: str
+    classifier: str
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey("conditional", "shipped", RECIPES[self.dataset], self.seed)
+
+
+def run_spec(spec: ConditionalSpec) -> dict[str, Any]:
+    """Train and measure one run; the record, with its sample grid under ``"_grid"`` (drawn by the caller, never
+    stored)."""
+    work_dir = Path(spec.work_root) / f"{spec.dataset}_seed{spec.seed}"
+    checkpoint, seconds, cpu_seconds, command = train(spec.dataset, spec.seed, work_dir, Path(spec.data_dir))
     module = ConditionalGAN.load_from_checkpoint(checkpoint, map_location="cpu")
-    figures, grid = measure(module, dataset, seed, data_dir, classifier_path)
-    record = {
-        "dataset": dataset,
-        "seed": seed,
-        "recipe": RECIPES[dataset],
+    figures, grid = measure(module, spec.dataset, spec.seed, Path(spec.data_dir), Path(spec.classifier))
+    return {
+        "dataset": spec.dataset,
+        "seed": spec.seed,
+        "recipe": RECIPES[spec.dataset],
         "command": command,
         "train_seconds": round(seconds, 1),
         "train_cpu_seconds": round(cpu_seconds, 1),
-        "torch_threads": 1,
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, python {platform.python_version()}, "
-        f"torch {torch.__version__}",
+        "torch_threads": 1,  # of the training process
         **figures,
+        "_grid": grid,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{dataset}_seed{seed}.json").write_text(json.dumps(record, indent=2) + "\n")
-    if seed == 0:
-        save_image(to_unit_range(grid), out / f"{dataset}_grid.png", nrow=GRID_PER_CLASS, padding=1)
-    return record

@@ -1,4 +1,5 @@
 """Evaluation overhead: the cost of EvaluationCallback against training time, every epoch and under a budget.
 
-Run ``python -m benchmarks.eval_overhead --help``.
+:mod:`~benchmarks.eval_overhead.run` (one run), :mod:`~benchmarks.eval_overhead.report` (the tables),
+:mod:`~benchmarks.eval_overhead.suite` (the command line). Run ``python -m benchmarks.eval_overhead --help``.
 """

@@ -2,9 +2,10 @@
 
 A benchmark describes each run by a picklable *spec* with a ``key`` (a :class:`RunKey`) and gives a module-level
 function ``run(spec) -> dict`` that trains and evaluates it. :func:`run_all` skips the runs whose result file
-already exists, runs the others in ``jobs`` worker processes and writes each result as soon as it arrives, with its
-wall and CPU time and the environment that produced it. Tables are then built from the stored files alone
-(:meth:`ResultStore.records`), so a table can be completed over several invocations.
+already exists (unless ``force``), runs the others in ``jobs`` worker processes and writes each result as soon as it
+arrives, with its wall and CPU time and the environment that produced it. Tables are then built from the stored
+files alone (:meth:`ResultStore.records`, :meth:`ResultStore.stored`), so a table can be completed over several
+invocations.
 
 Keys starting with ``_`` in a returned record (e.g. ``"_samples"``, to draw a picture) are handed back to the
 caller but never written.
@@ -95,6 +96,10 @@ class ResultStore:
         base = self.root / benchmark if protocol is None else self.root / benchmark / protocol
         return [json.loads(p.read_text()) for p in sorted(base.glob("**/seed*.json"))]
 
+    def stored(self, specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
+        """The stored records of ``specs``, in their order; specs not stored (yet) are left out."""
+        return [self.load(spec.key) for spec in specs if self.has(spec.key)]
+
 
 def quiet() -> None:
     """Silence Lightning's per-fit banners and expected single-process warnings (benchmarks print their own)."""
@@ -113,11 +118,12 @@ def init_worker(threads: int) -> None:
 
 
 def _timed(run: Callable[[Any], dict[str, Any]], spec: Any) -> dict[str, Any]:
+    env = environment()  # the code and the machine's load as they were when the run started
     wall, cpu = time.perf_counter(), time.process_time()
     record = run(spec)
     record["run_wall_s"] = time.perf_counter() - wall
     record["run_cpu_s"] = time.process_time() - cpu  # this process only: one run per worker at a time
-    record["environment"] = environment()
+    record["environment"] = env
     return record
 
 
@@ -127,16 +133,19 @@ def run_all(
     store: ResultStore | None,
     jobs: int = 1,
     threads: int = 1,
+    force: bool = False,
 ) -> Iterator[tuple[RunSpec, dict[str, Any], bool]]:
     """Yield ``(spec, record, fresh)`` for every spec: stored ones first (``fresh=False``), then new runs as they end.
 
     ``run`` must be a module-level function (it is sent to spawned worker processes). Each new record gets
-    ``run_wall_s``, ``run_cpu_s`` and ``environment`` and is written to ``store`` at once (``store=None`` keeps
-    nothing, e.g. for throw-away smoke runs). ``jobs=1`` runs in this process.
+    ``run_wall_s``, ``run_cpu_s`` and ``environment`` (taken when the run starts) and is written to ``store`` at once
+    (``store=None`` keeps nothing, e.g. for throw-away smoke runs). ``jobs=1`` runs in this process; timing
+    benchmarks use it, so that runs do not compete for the cores. ``force=True`` runs stored specs again and
+    overwrites their files.
     """
     pending = []
     for spec in specs:
-        if store is not None and store.has(spec.key):
+        if store is not None and store.has(spec.key) and not force:
             yield spec, store.load(spec.key), False
         else:
             pending.append(spec)
@@ -164,6 +173,46 @@ def _store_each(
         yield spec, record, True
 
 
+def run_pending(
+    specs: Sequence[RunSpec],
+    run: Callable[[Any], dict[str, Any]],
+    store: ResultStore,
+    args: argparse.Namespace,
+    on_fresh: Callable[[Any, dict[str, Any]], None],
+) -> None:
+    """A suite's run step: unless ``args.report_only``, :func:`run_all` with the shared options of
+    :func:`add_runner_arguments` (``jobs``, ``threads``, ``force``), handing each new run to ``on_fresh(spec, record)``
+    (to print it, or keep its ``_`` entries for a picture)."""
+    if args.report_only:
+        return
+    for spec, record, fresh in run_all(specs, run, store, args.jobs, args.threads, args.force):
+        if fresh:
+            on_fresh(spec, record)
+
+
+def publish(path: Path, text: str) -> Path:
+    """Write a report built from the stored records (its folder made if needed), print it, return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(text)
+    return path
+
+
+def seed_list(text: str) -> tuple[int, ...]:
+    """argparse type of ``--seeds``: comma-separated integers >= 0.
+
+    >>> seed_list("0, 2,5")
+    (0, 2, 5)
+    """
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"must be comma-separated integers >= 0, got {text!r}")
+    return values
+
+
 def positive_int(text: str) -> int:
     """argparse type of ``--jobs`` / ``--threads``: an integer >= 1.
 
@@ -179,10 +228,24 @@ def positive_int(text: str) -> int:
     return value
 
 
-def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every benchmark shares: ``--jobs`` (default: every core), ``--threads``, ``--results``."""
+def add_runner_arguments(parser: argparse.ArgumentParser, parallel: bool = True) -> None:
+    """The options every benchmark shares: ``--jobs`` (default: every core), ``--threads``, ``--results``,
+    ``--report-only`` and ``--force``.
+
+    ``parallel=False`` (timing benchmarks, whose runs must not compete for the cores) leaves ``--jobs`` out and
+    sets ``jobs=1``.
+
+    >>> parser = argparse.ArgumentParser()
+    >>> add_runner_arguments(parser, parallel=False)
+    >>> args = parser.parse_args(["--report-only"])
+    >>> args.jobs, args.threads, args.report_only, args.force, args.results.name
+    (1, 1, True, False, 'runs')
+    """
     cores = os.cpu_count() or 1
-    parser.add_argument("--jobs", type=positive_int, default=cores, help=f"worker processes (default {cores})")
+    if parallel:
+        parser.add_argument("--jobs", type=positive_int, default=cores, help=f"worker processes (default {cores})")
+    else:
+        parser.set_defaults(jobs=1)
     parser.add_argument("--threads", type=positive_int, default=1, help="torch threads per process (default 1)")
     parser.add_argument(
         "--results",
@@ -190,3 +253,5 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_RESULTS,
         help="folder of the per-run JSON files; runs already there are skipped (default: benchmarks/results/runs)",
     )
+    parser.add_argument("--report-only", action="store_true", help="run nothing: rebuild the tables from the JSON")
+    parser.add_argument("--force", action="store_true", help="run again the runs whose JSON file exists")

@@ -29,8 +29,17 @@ from typing import Any
 
 from lightning import Callback, LightningModule, Trainer
 
-from benchmarks.harness import EVAL_SEED_OFFSET, ROOT, ResultStore, RunKey, evaluate_mixture, run_all
-from benchmarks.harness.runner import add_runner_arguments
+from benchmarks.harness import (
+    EVAL_SEED_OFFSET,
+    ROOT,
+    ResultStore,
+    RunKey,
+    add_runner_arguments,
+    evaluate_mixture,
+    publish,
+    run_pending,
+    seed_list,
+)
 from benchmarks.mode_collapse.shipped import config_budget, fit_config
 from lightning_gans.callbacks import HealthThresholds
 from lightning_gans.callbacks.health.probe import HealthProbe
@@ -185,13 +194,16 @@ def save_figure(records: Sequence[dict[str, Any]], out: Path) -> str:
     return name
 
 
+def _progress(spec: Spec, record: dict[str, Any]) -> None:
+    print(f"{spec.key.relative_path}: end precision {record['trace'][-1]['precision']:.3f}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.health.precision", description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=lambda t: tuple(t.split(",")), default=tuple(CASES), help="comma-separated")
-    parser.add_argument("--seeds", type=lambda t: tuple(int(s) for s in t.split(",")), default=(0,))
+    parser.add_argument("--seeds", type=seed_list, default=(0,), help="comma-separated seeds (default 0)")
     parser.add_argument("--points", type=int, default=20, help="measurements per run (default 20)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of the table and the figure")
-    parser.add_argument("--report-only", action="store_true", help="run nothing: rebuild from the stored JSON")
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
     unknown = sorted(set(args.cases) - set(CASES))
@@ -201,18 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--points must be >= 1, got {args.points}")
     store = ResultStore(args.results)
     specs = [Spec(case, seed, args.points) for case in args.cases for seed in args.seeds]
-    if not args.report_only:
-        for spec, record, fresh in run_all(specs, run_case, store, args.jobs, args.threads):
-            if fresh:
-                print(f"{spec.key.relative_path}: end precision {record['trace'][-1]['precision']:.3f}", flush=True)
-    records = [store.load(s.key) for s in specs if store.has(s.key)]
+    run_pending(specs, run_case, store, args, _progress)
+    records = store.stored(specs)
     if not records:
         print("no stored results for these cases")
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    report = markdown_report(records, save_figure(records, args.out))
-    (args.out / f"{BENCHMARK}.md").write_text(report)
-    print(report)
+    publish(args.out / f"{BENCHMARK}.md", markdown_report(records, save_figure(records, args.out)))
     return 0
 
 

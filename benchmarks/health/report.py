@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.harness import describe_commit
+from benchmarks.harness import describe_commits, describe_machines, describe_versions
 from benchmarks.health.cases import MONITOR_TEXT
 
 KIND_TEXT = {
@@ -66,12 +66,8 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def provenance(rows: Sequence[dict[str, Any]]) -> str:
     """Seeds, commits, machines, versions and total CPU time of the stored runs (from their JSON alone)."""
-    envs = [r.get("environment") or {} for r in rows]
-    machines = sorted(
-        {f"{e.get('cpu_count')}-core CPU ({e.get('cpu')}), {e.get('torch_threads')} torch thread(s)" for e in envs}
-    )
-    versions = sorted({f"torch {e.get('torch')}, lightning {e.get('lightning')}" for e in envs})
-    commits = sorted({describe_commit(e["git"]) for e in envs if e.get("git")})
+    machines, versions = describe_machines(rows), describe_versions(rows, python=False)
+    commits = describe_commits(rows)
     seeds = sorted({r["seed"] for r in rows})
     return (
         f"Seeds: {', '.join(map(str, seeds))}; git commit {', '.join(commits)}; {'; '.join(machines)}; "

@@ -11,22 +11,29 @@ The case ``grid_minimax`` of the health benchmark (the vanilla GAN with the mini
 - ``restart``: the loss switch and lr_d = lr_g from fresh weights (what a restart with the remedy gives).
 
 Every arm's mode coverage (VEEGAN / PacGAN protocol, 2,500 samples) is recorded every ``--every`` generator steps.
-Writes ``benchmarks/results/runs/health/restart/seed<N>.json`` and prints a table.
+One run per seed is stored by the harness (``health_restart/<collapse>+<steps>steps/grid_minimax/seed<N>.json``
+under ``--results``; a stored run is skipped) and the table is printed from the stored runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-import torch
 from lightning import Callback, seed_everything
 
-from benchmarks.harness import EVAL_SEED_OFFSET, fit_generator_steps, mixture_coverage
-from benchmarks.harness.environment import environment
+from benchmarks.harness import (
+    EVAL_SEED_OFFSET,
+    ResultStore,
+    RunKey,
+    add_runner_arguments,
+    fit_generator_steps,
+    mixture_coverage,
+    run_pending,
+    seed_list,
+)
 from benchmarks.harness.variants import build_variant
 from benchmarks.health.cases import BATCH_SIZE, CASES
 from lightning_gans import GAN
@@ -34,8 +41,25 @@ from lightning_gans.data.toy import ToyDataModule
 from lightning_gans.sampling import sample_from
 
 EVAL_SAMPLES = 2500
-OUT = Path(__file__).resolve().parents[1] / "results" / "runs" / "health" / "restart"
 ARMS = ("continue", "loss", "loss+lr+new_d", "restart")
+
+
+@dataclass(frozen=True)
+class RestartSpec:
+    """One run: the seed, the generator steps to the collapse and after it, the evaluation period.
+
+    >>> RestartSpec(0, 800, 8000, 2000).key.relative_path
+    'health_restart/800+8000steps/grid_minimax/seed0.json'
+    """
+
+    seed: int
+    collapse_steps: int
+    steps: int
+    every: int
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey("health_restart", f"{self.collapse_steps}+{self.steps}steps", "grid_minimax", self.seed)
 
 
 class CoverageTrace(Callback):
@@ -59,6 +83,11 @@ def _model(seed: int, **changes: Any) -> GAN:
 
 def _data(seed: int, steps: int) -> ToyDataModule:
     return ToyDataModule("grid", BATCH_SIZE["grid"], num_batches_per_epoch=steps, seed=seed)
+
+
+def run_spec(spec: RestartSpec) -> dict[str, Any]:
+    """The runner's entry point."""
+    return run(spec.seed, spec.collapse_steps, spec.steps, spec.every)
 
 
 def run(seed: int, collapse_steps: int, steps: int, every: int) -> dict[str, Any]:
@@ -93,7 +122,6 @@ def run(seed: int, collapse_steps: int, steps: int, every: int) -> dict[str, Any
         "at_collapse": at_collapse,
         "steps": steps,
         "arms": arms,
-        "environment": environment(),
     }
 
 
@@ -119,18 +147,18 @@ def table(record: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.health.restart", description=__doc__)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.health.restart", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=seed_list, default=(0,), help="comma-separated seeds (default 0)")
     parser.add_argument("--collapse-steps", type=int, default=800)
     parser.add_argument("--steps", type=int, default=8000)
     parser.add_argument("--every", type=int, default=2000)
-    parser.add_argument("--out", type=Path, default=OUT)
+    add_runner_arguments(parser)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    record = run(args.seed, args.collapse_steps, args.steps, args.every)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"seed{args.seed}.json").write_text(json.dumps(record, indent=2) + "\n")
-    print(table(record))
+    specs = [RestartSpec(seed, args.collapse_steps, args.steps, args.every) for seed in args.seeds]
+    store = ResultStore(args.results)
+    run_pending(specs, run_spec, store, args, on_fresh=lambda spec, record: None)
+    for record in store.stored(specs):
+        print(f"seed {record['seed']}:\n{table(record)}")
 
 
 if __name__ == "__main__":

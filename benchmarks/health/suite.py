@@ -29,7 +29,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.harness import ROOT, ResultStore, add_runner_arguments, run_all
+from benchmarks.harness import ROOT, ResultStore, add_runner_arguments, run_pending, seed_list
 from benchmarks.health.cases import CASES, FULL_SEEDS, FULL_STEPS, QUICK_SEEDS, QUICK_STEPS
 from benchmarks.health.run import HealthSpec, run_spec
 
@@ -59,17 +59,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """
     parser = argparse.ArgumentParser(prog="python -m benchmarks.health", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one seed, shorter runs (a few minutes)")
-    parser.add_argument("--seeds", type=lambda t: tuple(int(p) for p in t.split(",")), help="comma-separated seeds")
+    parser.add_argument("--seeds", type=seed_list, help="comma-separated seeds")
     parser.add_argument("--cases", type=lambda t: tuple(p.strip() for p in t.split(",")), help=", ".join(CASES))
     parser.add_argument("--out", type=Path, help="folder for the table and figures (default: benchmarks/results)")
-    parser.add_argument("--report-only", action="store_true", help="run nothing: rebuild the table from the JSON")
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
     unknown = sorted(set(args.cases or ()) - set(CASES))
     if unknown:
         parser.error(f"--cases: unknown {unknown}; choose from {', '.join(CASES)}")
-    if args.seeds is not None and (not args.seeds or min(args.seeds) < 0):
-        parser.error(f"--seeds must be integers >= 0, got {args.seeds}")
     if args.out is None:
         args.out = QUICK_OUT if args.quick else DEFAULT_OUT
     if args.quick and args.results == parser.get_default("results"):
@@ -89,18 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     specs = plan(args.quick, args.seeds, args.cases)
     store = ResultStore(args.results)
     samples: dict[tuple[str, int], object] = {}
+
+    def progress(spec: HealthSpec, row: dict) -> None:
+        samples[(spec.case, spec.seed)] = row["_samples"]
+        found = f"{row['diagnosis']} at step {row['diagnosis_step']}" if row["diagnosis"] else "nothing diagnosed"
+        print(f"{spec.key.relative_path}: {found}; modes {row['modes']}; {row['wall_s']:.0f} s", flush=True)
+
     if not args.report_only:
         print(f"{len(specs)} runs, {args.jobs} job(s) x {args.threads} thread(s)", flush=True)
-        for spec, row, fresh in run_all(specs, run_spec, store, args.jobs, args.threads):
-            if not fresh:
-                continue
-            samples[(spec.case, spec.seed)] = row["_samples"]
-            found = f"{row['diagnosis']} at step {row['diagnosis_step']}" if row["diagnosis"] else "nothing diagnosed"
-            print(f"{spec.key.relative_path}: {found}; modes {row['modes']}; {row['wall_s']:.0f} s", flush=True)
+    run_pending(specs, run_spec, store, args, progress)
     order = list(CASES)
-    rows = sorted(
-        (store.load(s.key) for s in specs if store.has(s.key)), key=lambda r: (order.index(r["case"]), r["seed"])
-    )
+    rows = sorted(store.stored(specs), key=lambda r: (order.index(r["case"]), r["seed"]))
     if not rows:
         print("no stored results for this plan")
         return 1

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.harness import describe_commit, format_mean_se, mean_se
+from benchmarks.harness import describe_commits, describe_machines, describe_versions, format_mean_se, mean_se
 from benchmarks.mode_collapse.protocols import PROTOCOLS, PublishedRow
 from benchmarks.mode_collapse.published import published_for
 from benchmarks.mode_collapse.recipes import DATASETS, DATASETS_2D, RECIPES
@@ -293,14 +293,7 @@ def _by_dataset(records: Sequence[dict[str, Any]], field: str) -> str:
 
 def provenance(records: Sequence[dict[str, Any]]) -> list[str]:
     """How the stored runs were made: seeds, budgets, machines, versions, commits, total compute (from the JSON)."""
-    envs = [r.get("environment") or {} for r in records]
-    machines = sorted(
-        {f"{e.get('cpu_count')}-core CPU ({e.get('cpu')}), {e.get('torch_threads')} torch thread(s)" for e in envs}
-    )
-    versions = sorted(
-        {f"Python {e.get('python')}, torch {e.get('torch')}, lightning {e.get('lightning')}" for e in envs}
-    )
-    commits = sorted({describe_commit(e["git"]) for e in envs if e.get("git")})
+    machines, versions, commits = describe_machines(records), describe_versions(records), describe_commits(records)
     cpu_minutes = sum(r["cpu_s"] + r["eval_s"] for r in records) / 60
     return [
         f"- Seeds: {_by_dataset(records, 'seed')}.",

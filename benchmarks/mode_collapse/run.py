@@ -10,6 +10,7 @@ the harness (:func:`~benchmarks.harness.fit_generator_steps`, :func:`~benchmarks
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from benchmarks.harness import (
 from benchmarks.harness.variants import build_variant
 from benchmarks.mode_collapse.protocols import PROTOCOLS, build_protocol_model
 from benchmarks.mode_collapse.recipes import DATASETS_2D, RECIPES
-from benchmarks.mode_collapse.shipped import SHIPPED, run_config
+from benchmarks.mode_collapse.shipped import SHIPPED, fit_config
 from lightning_gans import GAN, GANDivergenceError
 from lightning_gans.data.stacked_mnist import StackedMNISTDataModule
 from lightning_gans.data.toy import ToyDataModule
@@ -146,18 +147,9 @@ def _classifier(path: str | None) -> torch.nn.Module:
     return _CLASSIFIERS[path]
 
 
-def run_one(spec: RunSpec) -> dict[str, Any]:
-    """Train and evaluate one run; a diverged run is reported, not raised.
-
-    Returns a JSON-ready record: the spec, ``metrics`` (NaN when diverged), ``wall_s`` / ``cpu_s`` of training,
-    ``eval_s``, the generator steps done, the parameter counts, ``departures`` from the protocol, the ``curve``
-    (with ``curve_every``) and, with ``keep_samples``, the evaluation samples under ``"_samples"`` (never stored).
-    """
-    if spec.protocol == SHIPPED:  # trained from its config file, as a user would
-        return run_config(spec)
-    model, departures = build_model(spec)
-    datamodule = build_datamodule(spec)
-    record: dict[str, Any] = {
+def _describe(spec: RunSpec, model: GAN, departures: list[str]) -> dict[str, Any]:
+    """The head of a run's record: what was run (spec, parameter counts, update schedule, departures)."""
+    return {
         "recipe": spec.recipe,
         "dataset": spec.dataset,
         "protocol": spec.protocol,
@@ -170,6 +162,44 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "update": model.optimization.update,
         "departures": departures,
     }
+
+
+def run_config(spec: RunSpec) -> dict[str, Any]:
+    """One shipped-recipe run (:mod:`benchmarks.mode_collapse.shipped`) as a record with the fields of
+    :func:`run_one`; the times are the whole ``fit``'s."""
+    with tempfile.TemporaryDirectory() as root:
+        cli, wall_s, cpu_s = fit_config(spec.recipe, spec.seed, root)
+    model = cli.model
+    start = time.perf_counter()
+    metrics, samples = evaluate_mixture(model, spec.dataset, spec.eval_samples, EVAL_SEED_OFFSET + spec.seed)
+    record = _describe(spec, model, [])
+    record.update(
+        error=None,
+        wall_s=wall_s,
+        cpu_s=cpu_s,
+        generator_steps=model.generator_steps,
+        discriminator_steps=model.discriminator_steps,
+        curve=None,
+        metrics=metrics,
+        eval_s=time.perf_counter() - start,
+    )
+    if spec.keep_samples:
+        record["_samples"] = samples[:2500]
+    return record
+
+
+def run_one(spec: RunSpec) -> dict[str, Any]:
+    """Train and evaluate one run; a diverged run is reported, not raised.
+
+    Returns a JSON-ready record: the spec, ``metrics`` (NaN when diverged), ``wall_s`` / ``cpu_s`` of training,
+    ``eval_s``, the generator steps done, the parameter counts, ``departures`` from the protocol, the ``curve``
+    (with ``curve_every``) and, with ``keep_samples``, the evaluation samples under ``"_samples"`` (never stored).
+    """
+    if spec.protocol == SHIPPED:  # trained from its config file, as a user would
+        return run_config(spec)
+    model, departures = build_model(spec)
+    datamodule = build_datamodule(spec)
+    record = _describe(spec, model, departures)
     eval_seed = EVAL_SEED_OFFSET + spec.seed
     curve = CoverageCurve(spec.dataset, spec.curve_every, spec.eval_samples, eval_seed) if spec.curve_every else None
     wall, cpu = time.perf_counter(), time.process_time()

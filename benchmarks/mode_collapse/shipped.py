@@ -11,10 +11,8 @@ the PacGAN protocol (2,500 samples, :func:`~benchmarks.harness.evaluate_mixture`
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import yaml
 
@@ -60,41 +58,6 @@ def fit_config(name: str, seed: int, root: str, overrides: Sequence[str] = ()) -
     wall, cpu = time.perf_counter(), time.process_time()
     cli = GANCLI(args=args, run=True)
     return cli, time.perf_counter() - wall, time.process_time() - cpu
-
-
-def run_config(spec: Any) -> dict[str, Any]:
-    """One shipped-recipe run as a JSON-ready record (the fields of :func:`benchmarks.mode_collapse.run.run_one`)."""
-    from benchmarks.harness import EVAL_SEED_OFFSET, evaluate_mixture
-
-    with tempfile.TemporaryDirectory() as root:
-        cli, wall_s, cpu_s = fit_config(spec.recipe, spec.seed, root)
-    model = cli.model
-    start = time.perf_counter()
-    metrics, samples = evaluate_mixture(model, spec.dataset, spec.eval_samples, EVAL_SEED_OFFSET + spec.seed)
-    record: dict[str, Any] = {
-        "recipe": spec.recipe,
-        "dataset": spec.dataset,
-        "protocol": SHIPPED,
-        "seed": spec.seed,
-        "steps": spec.steps,
-        "batch_size": spec.batch_size,
-        "eval_samples": spec.eval_samples,
-        "g_params": sum(p.numel() for p in model.generator.parameters()),
-        "d_params": sum(p.numel() for p in model.discriminator.parameters()),
-        "update": model.optimization.update,
-        "departures": [],
-        "error": None,
-        "wall_s": wall_s,
-        "cpu_s": cpu_s,
-        "generator_steps": model.generator_steps,
-        "discriminator_steps": model.discriminator_steps,
-        "curve": None,
-        "metrics": metrics,
-        "eval_s": time.perf_counter() - start,
-    }
-    if spec.keep_samples:
-        record["_samples"] = samples[:2500]
-    return record
 
 
 def target_met(dataset: str, metrics: dict[str, dict[str, float]]) -> bool:

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import ROOT, ResultStore, add_runner_arguments, run_all
+from benchmarks.harness import ROOT, ResultStore, add_runner_arguments, run_pending, seed_list
 from benchmarks.mode_collapse.protocols import PROTOCOLS
 from benchmarks.mode_collapse.recipes import DATASETS, DATASETS_2D, RECIPES, SETUPS, recipes_for
 from benchmarks.mode_collapse.report import all_finite, markdown_report, run_label, summarize
@@ -56,16 +56,6 @@ def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _seeds(text: str) -> tuple[int, ...]:
-    try:
-        seeds = tuple(int(part) for part in _csv(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seeds must be comma-separated integers >= 0, got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"--seeds must be comma-separated integers >= 0, got {text!r}")
-    return seeds
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line (see the module docstring).
 
@@ -75,7 +65,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mode_collapse", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: short budget, seeds 0,1, under results/quick")
-    parser.add_argument("--seeds", type=_seeds, help="comma-separated seeds (default: per dataset / protocol)")
+    parser.add_argument("--seeds", type=seed_list, help="comma-separated seeds (default: per dataset / protocol)")
     parser.add_argument("--steps", type=int, help="generator steps per run (default: per dataset / protocol)")
     parser.add_argument("--datasets", type=_csv, help=f"shared settings: comma-separated, from {', '.join(DATASETS)}")
     parser.add_argument("--variants", type=_csv, help="comma-separated recipes (of the shared settings or --protocol)")
@@ -95,7 +85,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="MNIST classifier weights; trained there first if missing (python -m lightning_gans.metrics.classifier)",
     )
     parser.add_argument("--eval-samples", type=int, help="override the protocol's sample count (2,500 / 26,000)")
-    parser.add_argument("--report-only", action="store_true", help="run nothing: rebuild the tables from the JSON")
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
     for name in ("steps", "eval_samples", "curve_every"):
@@ -219,19 +208,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
         _ensure_classifier(specs, args.data_dir, args.classifier)
-        todo = sum(not store.has(s.key) for s in specs)
+        todo = sum(args.force or not store.has(s.key) for s in specs)
         print(f"{len(specs)} runs ({len(specs) - todo} stored), {args.jobs} job(s) x {args.threads} thread(s)")
-        fresh = []
-        runs = run_all(specs, run_one, store, args.jobs, args.threads)
-        for spec, record, is_new in runs:
-            if is_new:
-                fresh.append((spec, record))
-                metrics = ", ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items())
-                print(
-                    f"[{len(fresh)}/{todo}] {spec.key.relative_path}: {metrics}; {record['wall_s']:.0f} s", flush=True
-                )
+        fresh: list[tuple[RunSpec, dict[str, Any]]] = []
+
+        def progress(spec: RunSpec, record: dict[str, Any]) -> None:
+            fresh.append((spec, record))
+            metrics = ", ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items())
+            print(f"[{len(fresh)}/{todo}] {spec.key.relative_path}: {metrics}; {record['wall_s']:.0f} s", flush=True)
+
+        run_pending(specs, run_one, store, args, progress)
         _draw(prefix, fresh, args.out)
-    records = [store.load(s.key) for s in specs if store.has(s.key)]
+    records = store.stored(specs)
     missing = len(specs) - len(records)
     if not records:
         print("no stored results for this plan")
