@@ -3,8 +3,9 @@
 # loop in the same process), then the MNIST FID rows of Lucic et al.'s protocol that are still missing.
 #   bash scripts/gpu_checks.sh [OUT_DIR]      (default OUT_DIR: benchmarks/results/gpu)
 # Results: OUT_DIR/throughput.md (the card is named in its header; one JSON per run under
-# benchmarks/results/runs/throughput/cuda_*, runs already there are skipped) and one JSON per MNIST FID run in
-# benchmarks/mnist_fid/results/ (runs already there are skipped). Set MNIST_DIR if the MNIST IDX files live elsewhere.
+# benchmarks/results/runs/throughput/cuda_*, runs already there are skipped) and one JSON per MNIST FID run (with its
+# sample grid) under benchmarks/results/runs/mnist_fid/lucic_20epochs/ (runs already there are skipped), the table
+# rebuilt in benchmarks/results/mnist_fid.md. Set MNIST_DIR if the MNIST IDX files live elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-benchmarks/results/gpu}

@@ -70,6 +70,7 @@ def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path)
     from benchmarks.eval_overhead.suite import main as overhead_main
     from benchmarks.health.precision import main as precision_main
     from benchmarks.health.suite import main as health_main
+    from benchmarks.mnist_fid.suite import main as mnist_fid_main
     from benchmarks.throughput.grid_step_time import main as step_time_main
     from benchmarks.throughput.suite import main as throughput_main
 
@@ -94,6 +95,7 @@ def test_every_committed_table_row_comes_from_the_committed_json(tmp_path: Path)
         (throughput_main, ["--no-memory"], "throughput.md"),
         (step_time_main, ["--recipe", "gan_grid"], "grid_step_time.md"),
         (overhead_main, [], "eval_overhead.md"),
+        (mnist_fid_main, [], "mnist_fid.md"),
     ):
         out = tmp_path / Path(name).parent
         assert entry([*argv, "--report-only", "--out", str(out)]) == 0, name

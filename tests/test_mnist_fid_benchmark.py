@@ -1,15 +1,19 @@
-"""The MNIST FID benchmark package on a tiny setting: runs, JSONs, resuming, the cached real features, the table."""
+"""The MNIST FID benchmark package on a tiny setting: runs, stored JSONs, resuming, the cached real features, the
+report built from the stored records."""
 
 from __future__ import annotations
 
 import gzip
-import json
 
 import numpy as np
 import pytest
 import torch
 
-from benchmarks.mnist_fid.run import main
+from benchmarks.harness import DEFAULT_RESULTS, ResultStore, RunKey
+from benchmarks.mnist_fid.suite import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TINY = "1epochs_128train_12eval"  # the protocol of the tiny runs below
 
 
 def _write_idx(path, array: np.ndarray) -> None:
@@ -26,7 +30,9 @@ def tiny_mnist(tmp_path):
     return tmp_path
 
 
-def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist, inception_weights, capsys) -> None:
+def test_tiny_runs_store_one_json_each_skip_when_stored_and_report(
+    tmp_path, tiny_mnist, inception_weights, capsys
+) -> None:
     results, cache = tmp_path / "results", tmp_path / "cache"
     args = [
         "--rows",
@@ -49,28 +55,79 @@ def test_tiny_runs_write_one_json_each_resume_and_tabulate(tmp_path, tiny_mnist,
         "--extractor-weights",
         str(inception_weights),
     ]
-    main(args)
-    records = {path.stem: json.loads(path.read_text()) for path in results.glob("*.json")}
-    assert set(records) == {"ns_seed0", "wgan_gp_seed0"}
+    assert main(args) == 0
+    store = ResultStore(results)
+    records = {r["key"]["recipe"]: r for r in store.records("mnist_fid")}
+    assert set(records) == {"ns", "wgan_gp"}
+    assert sorted(p.relative_to(results).as_posix() for p in results.rglob("*.json")) == [
+        f"mnist_fid/{TINY}/ns/seed0.json",
+        f"mnist_fid/{TINY}/wgan_gp/seed0.json",
+    ]
     for record in records.values():
+        assert record["key"]["protocol"] == TINY and record["key"]["seed"] == 0
         assert record["fid"] > 0 and record["num_fake"] == record["num_real"] == 12
-        assert not record["full_protocol"]
+        assert not record["full_protocol"] and "_samples" not in record
         assert record["train_seconds"] > 0 and record["extractor"]["extractor"] == "inception-v3-compat"
         assert record["resumed_at_epoch"] is None and "commit" in record["environment"]["git"]
-    assert not (tmp_path / "work" / "ns_seed0").exists()  # a finished run's checkpoints are removed
-    assert (results / "ns_seed0.png").stat().st_size > 0  # the first 64 generated images, to look at
-    assert records["wgan_gp_seed0"]["settings"]["gp_weight"] == 10.0
+        assert record["run_wall_s"] > record["train_seconds"] and record["run_cpu_s"] > 0
+        assert record["environment"]["torch_threads"] == 1
+    assert not (tmp_path / "work" / TINY / "ns_seed0").exists()  # a finished run's checkpoints are removed
+    picture = store.path(RunKey("mnist_fid", TINY, "ns", 0)).with_suffix(".png")
+    assert picture.read_bytes()[:8] == PNG_MAGIC  # the first 64 generated images, beside the JSON
+    assert records["wgan_gp"]["settings"]["gp_weight"] == 10.0
     # 128 images / 64 per batch = 2 batches; each discriminator step takes a batch (n_critic = 5 for WGAN-GP).
-    assert (records["ns_seed0"]["generator_steps"], records["wgan_gp_seed0"]["generator_steps"]) == (2, 0)
+    assert (records["ns"]["generator_steps"], records["wgan_gp"]["generator_steps"]) == (2, 0)
     assert len(list(cache.glob("*.pt"))) == 1  # the test images' features, once for both rows
+    stored = {p: p.read_text() for p in results.rglob("*.json")}
     capsys.readouterr()
-    main(args)  # cumulative: nothing is re-run
-    out = capsys.readouterr().out
-    assert out.count("skipped") == 2
-    table = (results / "RESULTS.md").read_text()
-    assert "| non-saturating GAN |" in table and "6.8 ± 0.5" in table and "| LSGAN | not run |" in table
-    fid = records["ns_seed0"]["fid"]
-    assert f"| non-saturating GAN | {fid:.1f} | 1 |" in table  # one seed: its value, no spread
+    assert main(args) == 0  # cumulative: nothing is re-run
+    assert capsys.readouterr().out.count("skipped") == 2
+    assert {p: p.read_text() for p in results.rglob("*.json")} == stored
+    report = (results / "mnist_fid.md").read_text()  # a store of its own gets its report beside it
+    # Tiny runs are a short signal: never in the paper's table, which lists its five losses as not run.
+    main_table, signals = report.split("## Short signals: not comparable with the paper's column")
+    assert "| LSGAN | `lsgan` | not run |" in main_table and "6.8 ± 0.5" in main_table
+    assert "| non-saturating GAN | `ns` | not run |" in main_table
+    fid = records["ns"]["fid"]
+    assert f"### `{TINY}`: 1 epochs of 128 training images; FID of 12 generated vs 12 test images" in signals
+    assert f"| non-saturating GAN | `ns` | {fid:.1f} | 0 |" in signals  # one seed: its value, no spread
+    assert f"[`ns` seed 0](mnist_fid/{TINY}/ns/seed0.png)" in signals
+
+
+def test_the_report_averages_seeds_with_their_standard_error(tmp_path) -> None:
+    # The report comes from the stored records alone: a full-protocol row over two seeds and a short signal.
+    store = ResultStore(tmp_path / "runs")
+    base = dict(settings={"epochs": 20, "train_images": 60000, "num_eval": 10000}, train_seconds=600.0)
+    for seed, fid in ((0, 7.0), (1, 9.0)):
+        store.save(
+            RunKey("mnist_fid", "lucic_20epochs", "lsgan", seed),
+            dict(base, row="lsgan", seed=seed, fid=fid, eval_seconds=120.0),
+        )
+    signal = dict(base, settings={"epochs": 2, "train_images": 60000, "num_eval": 2000}, eval_seconds=60.0)
+    store.save(
+        RunKey("mnist_fid", "2epochs_60000train_2000eval", "wgan_gp", 0), dict(signal, row="wgan_gp", seed=0, fid=300.0)
+    )
+    assert main(["--report-only", "--results", str(store.root), "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "mnist_fid.md").read_text()
+    assert "| model | row | ours: FID, mean ± s.e. over seeds | seeds |" in report
+    assert "| Lucic et al. 2018: FID, mean ± std over seeds |" in report
+    assert "| LSGAN | `lsgan` | 8.0 ± 1.0 | 0, 1 | 10 | 2 | 7.8 ± 0.6 |" in report  # s.e. = std 1.41 / sqrt 2
+    assert "| WGAN-GP | `wgan_gp` | not run |" in report  # the paper's row, not the short signal
+    main_part, signals = report.split("## Short signals")
+    assert "300.0" not in main_part and "| WGAN-GP | `wgan_gp` | 300.0 | 0 | 10 | 1 |" in signals
+    assert "### `2epochs_60000train_2000eval`: 2 epochs of 60,000 training images" in signals
+
+
+def test_the_runs_converted_from_the_old_files_keep_their_values(tmp_path) -> None:
+    # The committed runs came from the benchmark's own files (benchmarks/mnist_fid/results/<row>_seed<k>.json); the
+    # committed report is compared line by line with a rebuilt one in tests/test_benchmark_smoke.py.
+    records = ResultStore(DEFAULT_RESULTS).records("mnist_fid", "lucic_20epochs")
+    converted = {r["row"]: r for r in records if "converted_from" in r}
+    assert {"ns", "lsgan", "wgan_gp", "ns_ours"} <= set(converted)
+    assert converted["lsgan"]["converted_from"].startswith("benchmarks/mnist_fid/results/lsgan_seed0.json")
+    assert converted["lsgan"]["fid"] == 7.123693986815397 and converted["lsgan"]["train_seconds"] == 6368.9
+    assert main(["--report-only", "--out", str(tmp_path)]) == 0
+    assert "| LSGAN | `lsgan` | 7.1 | 0 | 106 | 31 | 7.8 ± 0.6 |" in (tmp_path / "mnist_fid.md").read_text()
 
 
 def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, tiny_mnist, monkeypatch) -> None:

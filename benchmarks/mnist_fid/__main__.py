@@ -1,6 +1,5 @@
 """``python -m benchmarks.mnist_fid``: see :mod:`benchmarks.mnist_fid`."""
 
-from benchmarks.mnist_fid.run import main
+from benchmarks.mnist_fid.suite import main
 
-if __name__ == "__main__":
-    main()
+raise SystemExit(main())

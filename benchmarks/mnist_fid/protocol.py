@@ -7,6 +7,24 @@ from types import MappingProxyType
 from benchmarks.mnist_fid.nets import DETAILS
 
 BATCH_SIZE, LATENT_DIM, EPOCHS, NUM_EVAL = 64, 64, 20, 10_000
+TRAIN_IMAGES = 60_000  # the whole MNIST training set
+FULL_PROTOCOL = "lucic_20epochs"  # the RunKey protocol of the full setting: the only runs comparable with the paper
+PAPER_ROWS = ("minimax", "ns", "lsgan", "wgan", "wgan_gp")  # the paper's five losses, listed even when not run
+
+
+def protocol_name(epochs: int, train_images: int, num_eval: int) -> str:
+    """The ``RunKey`` protocol of a run: what changes its FID besides the row and the seed.
+
+    The full protocol (20 epochs of the 60,000 training images, FID of 10,000 generated vs 10,000 test images) is
+    ``"lucic_20epochs"``; a shorter signal names its three numbers, so that runs of different budgets never share a
+    file and never enter the paper's table.
+
+    >>> protocol_name(20, 60_000, 10_000), protocol_name(2, 60_000, 2_000)
+    ('lucic_20epochs', '2epochs_60000train_2000eval')
+    """
+    if (epochs, train_images, num_eval) == (EPOCHS, TRAIN_IMAGES, NUM_EVAL):
+        return FULL_PROTOCOL
+    return f"{epochs}epochs_{train_images}train_{num_eval}eval"
 
 
 def _row(

@@ -1,13 +1,14 @@
-"""Train, evaluate and tabulate the MNIST FID benchmark: one JSON per (row, seed), skipped when already done."""
+"""One MNIST FID run: train a row for some epochs (resumable from per-epoch checkpoints), then its FID.
+
+:class:`MnistFidSpec` names the run (``mnist_fid/<protocol>/<row>/seed<k>.json`` in the harness's store, the protocol
+from :func:`~benchmarks.mnist_fid.protocol.protocol_name`) and :func:`run_spec` makes it.
+"""
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import json
-import shutil
-import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +16,32 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
-from torchvision.utils import save_image
 
-from benchmarks.harness.environment import environment
+from benchmarks.harness import ROOT, RunKey
 from benchmarks.mnist_fid.nets import InfoGANDiscriminator, InfoGANGenerator
-from benchmarks.mnist_fid.protocol import BATCH_SIZE, DIFFERENCES, EPOCHS, LATENT_DIM, NUM_EVAL, PUBLISHED, ROWS, TITLES
+from benchmarks.mnist_fid.protocol import (
+    BATCH_SIZE,
+    DIFFERENCES,
+    EPOCHS,
+    FULL_PROTOCOL,
+    LATENT_DIM,
+    NUM_EVAL,
+    PUBLISHED,
+    ROWS,
+    TITLES,
+    TRAIN_IMAGES,
+    protocol_name,
+)
 from lightning_gans import GAN, Optimization, Regularization
-from lightning_gans.convert import to_unit_range
 from lightning_gans.data.mnist_files import load_mnist_arrays
 from lightning_gans.evaluation import FeatureMetrics, extract_features, get_feature_extractor
 from lightning_gans.evaluation.real import RealFeatureCache
 from lightning_gans.sampling import sample_from
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE.parents[2] / "shared" / "data" / "mnist"
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
+DEFAULT_CACHE = Path.home() / ".cache" / "lightning_gans" / "mnist_fid"
+DEFAULT_WORK = Path.home() / ".cache" / "lightning_gans" / "mnist_fid_runs"
+GRID_IMAGES = 64  # the first generated images of each run, drawn as an 8x8 grid beside its JSON
 
 
 def _images(data_dir: Path, split: str, limit: int | None) -> torch.Tensor:
@@ -120,7 +133,7 @@ def train(row: str, seed: int, images: torch.Tensor, epochs: int, work_dir: Path
 
 
 def run_name(row: str, seed: int) -> str:
-    """The stem of a run's files: its JSON and picture in the results, its checkpoint folder in the work dir.
+    """The name of a run's checkpoint folder in the work dir (under its protocol).
 
     >>> run_name("wgan_gp", 3)
     'wgan_gp_seed3'
@@ -128,123 +141,104 @@ def run_name(row: str, seed: int) -> str:
     return f"{row}_seed{seed}"
 
 
-def real_features(args: argparse.Namespace, extractor) -> torch.Tensor:
+@dataclass(frozen=True)
+class MnistFidSpec:
+    """One run: ``row`` trained with ``seed`` for ``epochs`` over the first ``train_images`` training images, then the
+    FID of ``num_eval`` generated against ``num_eval`` test images; picklable for the harness's workers.
+
+    >>> MnistFidSpec("ns", 1).key.relative_path
+    'mnist_fid/lucic_20epochs/ns/seed1.json'
+    >>> spec = MnistFidSpec("wgan_gp", 0, epochs=2, num_eval=2000, work_dir="work")
+    >>> spec.key.relative_path, spec.checkpoints.as_posix()
+    ('mnist_fid/2epochs_60000train_2000eval/wgan_gp/seed0.json', 'work/2epochs_60000train_2000eval/wgan_gp_seed0')
+    """
+
+    row: str
+    seed: int
+    epochs: int = EPOCHS
+    train_images: int = TRAIN_IMAGES
+    num_eval: int = NUM_EVAL
+    data_dir: str = str(DEFAULT_DATA)
+    cache_dir: str = str(DEFAULT_CACHE)
+    work_dir: str = str(DEFAULT_WORK)
+    extractor_weights: str | None = None  # the FID Inception's weights (default: found offline)
+    eval_batch: int = 100
+
+    def __post_init__(self) -> None:
+        if self.row not in ROWS:
+            raise ValueError(f"row must be one of {sorted(ROWS)}, got {self.row!r}")
+
+    @property
+    def protocol(self) -> str:
+        return protocol_name(self.epochs, self.train_images, self.num_eval)
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey("mnist_fid", self.protocol, self.row, self.seed)
+
+    @property
+    def checkpoints(self) -> Path:
+        """The run's per-epoch checkpoint folder (removed once its result is stored)."""
+        return Path(self.work_dir) / self.protocol / run_name(self.row, self.seed)
+
+
+def real_features(spec: MnistFidSpec, extractor, device: torch.device) -> torch.Tensor:
     """Inception features of the first ``num_eval`` test images, cached on disk by extractor hash and count."""
-    key = ("mnist_test", args.num_eval, extractor.name, (extractor.weights_sha256 or "none")[:16])
+    key = ("mnist_test", spec.num_eval, extractor.name, (extractor.weights_sha256 or "none")[:16])
 
     def compute() -> dict[str, torch.Tensor]:
-        test = _images(args.data_dir, "test", args.num_eval)
-        return {"features": extract_features(extractor, test.to(args.device), args.eval_batch)[0].cpu()}
+        test = _images(Path(spec.data_dir), "test", spec.num_eval)
+        return {"features": extract_features(extractor, test.to(device), spec.eval_batch)[0].cpu()}
 
-    return RealFeatureCache(args.cache_dir).get(key, compute)["features"]
+    return RealFeatureCache(spec.cache_dir).get(key, compute)["features"]
 
 
-def run_one(row: str, seed: int, args: argparse.Namespace) -> dict:
+def _checked(images: torch.Tensor, wanted: int, split: str, option: str) -> torch.Tensor:
+    if len(images) != wanted:  # the run's key names the count: it must be the count used
+        raise ValueError(f"the {split} set has {len(images)} images, the run asks for {wanted}: give {option}")
+    return images
+
+
+def run_spec(spec: MnistFidSpec) -> dict[str, Any]:
+    """Train and evaluate one run; the record, with its first 64 generated images under ``"_samples"`` (drawn by the
+    caller beside the stored JSON, never stored in it)."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     settings = {
-        **ROWS[row],
+        **ROWS[spec.row],
         "batch_size": BATCH_SIZE,
         "latent_dim": LATENT_DIM,
-        "epochs": args.epochs,
-        "train_images": args.train_limit or 60_000,
-        "num_eval": args.num_eval,
+        "epochs": spec.epochs,
+        "train_images": spec.train_images,
+        "num_eval": spec.num_eval,
     }
-    env = environment()  # the code as it was when the run started
-    images = _images(args.data_dir, "train", args.train_limit)
-    model, training = train(row, seed, images, args.epochs, args.work_dir / run_name(row, seed))
-    start = time.perf_counter()
-    extractor = get_feature_extractor("inception", args.extractor_weights).to(args.device)
-    real = real_features(args, extractor)
-    fake = sample_from(model.to(args.device), args.num_eval, seed=10_000 + seed, batch_size=args.eval_batch)
-    save_image(
-        to_unit_range(fake[:64].cpu()), args.results / f"{run_name(row, seed)}.png", nrow=8, padding=2, pad_value=1.0
+    images = _checked(
+        _images(Path(spec.data_dir), "train", spec.train_images), spec.train_images, "training", "--train-limit"
     )
+    model, training = train(spec.row, spec.seed, images, spec.epochs, spec.checkpoints)
+    start = time.perf_counter()
+    extractor = get_feature_extractor("inception", spec.extractor_weights).to(device)
+    real = _checked(real_features(spec, extractor, device), spec.num_eval, "test", "a smaller --num-eval")
+    fake = sample_from(model.to(device), spec.num_eval, seed=10_000 + spec.seed, batch_size=spec.eval_batch)
     metric = FeatureMetrics(("fid",))
     metric.update(real, real=True)
-    metric.update(extract_features(extractor, fake, args.eval_batch)[0].cpu(), real=False)
+    metric.update(extract_features(extractor, fake, spec.eval_batch)[0].cpu(), real=False)
     fid = metric.compute()["fid"]
-    full = (args.epochs, args.train_limit, args.num_eval) == (EPOCHS, None, NUM_EVAL)
     return {
-        "row": row,
-        "title": TITLES[row],
-        "seed": seed,
+        "row": spec.row,
+        "title": TITLES[spec.row],
+        "seed": spec.seed,
         "fid": fid,
-        "full_protocol": full,
+        "full_protocol": spec.protocol == FULL_PROTOCOL,
         "settings": settings,
         "generator_steps": int(model.generator_steps),
         **training,
         "eval_seconds": round(time.perf_counter() - start, 1),
-        "num_fake": args.num_eval,
+        "num_fake": spec.num_eval,
         "num_real": len(real),
         "extractor": extractor.provenance(),
-        "published": PUBLISHED[row],
+        "published": PUBLISHED[spec.row],
         "protocol_differences": list(DIFFERENCES),
-        "device": str(args.device),
-        "environment": env,
+        "device": str(device),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "_samples": fake[:GRID_IMAGES].cpu(),
     }
-
-
-def table(results: Path, include_partial: bool = False) -> str:
-    """A Markdown table of every result JSON in ``results`` next to Lucic et al.'s numbers."""
-    runs: dict[str, list[dict]] = {row: [] for row in ROWS}
-    for path in sorted(results.glob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("row") in runs and (record["full_protocol"] or include_partial):
-            runs[record["row"]].append(record)
-    lines = [
-        "| model | ours: FID (mean ± std over seeds) | seeds | train min / run | eval min / run | Lucic et al. 2018 |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row, records in runs.items():
-        fids = [r["fid"] for r in records]
-        if len(fids) > 1:
-            ours = f"{statistics.mean(fids):.1f} ± {statistics.pstdev(fids):.1f}"
-        else:  # no spread from a single seed
-            ours = f"{fids[0]:.1f}" if fids else "not run"
-        train_min = f"{statistics.mean(r['train_seconds'] for r in records) / 60:.0f}" if records else "-"
-        eval_min = f"{statistics.mean(r['eval_seconds'] for r in records) / 60:.0f}" if records else "-"
-        mean, std = PUBLISHED[row]
-        lines.append(f"| {TITLES[row]} | {ours} | {len(fids)} | {train_min} | {eval_min} | {mean} ± {std} |")
-    notes = "\n".join(f"- {d}" for d in DIFFERENCES)
-    return "\n".join(lines) + f"\n\nProtocol differences:\n{notes}\n"
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.mnist_fid", description=__doc__)
-    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--train-limit", type=int, default=None, help="first N training images (tiny runs only)")
-    parser.add_argument("--num-eval", type=int, default=NUM_EVAL, help="generated and test images for FID")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--results", type=Path, default=HERE / "results", help="one JSON per (row, seed)")
-    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "lightning_gans" / "mnist_fid")
-    parser.add_argument(
-        "--work-dir",
-        type=Path,
-        default=Path.home() / ".cache" / "lightning_gans" / "mnist_fid_runs",
-        help="per-epoch checkpoints of unfinished runs (a stopped run resumes from its last epoch)",
-    )
-    parser.add_argument("--extractor-weights", default=None, help="Inception weights (default: found offline)")
-    parser.add_argument("--eval-batch", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads on a CPU")
-    parser.add_argument("--force", action="store_true", help="re-run (row, seed) pairs that have a JSON")
-    parser.add_argument("--table", action="store_true", help="only rebuild RESULTS.md from the JSONs")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    args.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    args.results.mkdir(parents=True, exist_ok=True)
-    if not args.table:
-        for row in args.rows:
-            for seed in args.seeds:
-                path = args.results / f"{run_name(row, seed)}.json"
-                if path.is_file() and not args.force:
-                    print(f"{path.name}: done before (FID {json.loads(path.read_text())['fid']:.2f}), skipped")
-                    continue
-                record = run_one(row, seed, args)
-                path.write_text(json.dumps(record, indent=2) + "\n")  # written at once: a crash loses one run only
-                shutil.rmtree(args.work_dir / run_name(row, seed), ignore_errors=True)  # its checkpoints are spent
-                print(f"{path.name}: FID {record['fid']:.2f} ({record['train_seconds']} s training)")
-    text = table(args.results, include_partial=args.results != HERE / "results")
-    (args.results / "RESULTS.md").write_text("# MNIST FID (Lucic et al. protocol)\n\n" + text)
-    print(text)
