@@ -8,6 +8,7 @@
   truncated, empty) with a :class:`CheckpointReadError` naming it, instead of torch's ``IndexError: pop from empty
   list`` or ``OSError: [Errno 22]``. :class:`CheckedCheckpointIO` applies it to every read of a ``Trainer``.
 - :func:`latest_checkpoint`: the newest ``last.ckpt`` under a log root, for ``--ckpt_path last``.
+- :class:`CheckedCheckpointIO` also makes every local write atomic (a temporary file next to it, then a rename).
 """
 
 from __future__ import annotations
@@ -157,8 +158,9 @@ def explain_load_failure(cls: type, path: object, error: BaseException) -> Excep
 
 
 class CheckedCheckpointIO(CheckpointIO):
-    """A ``CheckpointIO`` that delegates to another one and turns read failures of broken files into
-    :class:`CheckpointReadError`. ``GAN`` installs it on its trainer's strategy (see :func:`check_reads_of`).
+    """A ``CheckpointIO`` that delegates to another one, turns read failures of broken files into
+    :class:`CheckpointReadError` and writes local files atomically. ``GAN`` installs it on its trainer's strategy
+    (see :func:`check_reads_of`).
 
     >>> from lightning.pytorch.plugins import TorchCheckpointIO
     >>> type(CheckedCheckpointIO(TorchCheckpointIO()).inner).__name__
@@ -170,7 +172,21 @@ class CheckedCheckpointIO(CheckpointIO):
         self.inner = inner
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
-        self.inner.save_checkpoint(checkpoint, path, storage_options=storage_options)
+        if "://" in str(path):  # a URL: the inner CheckpointIO's own way
+            self.inner.save_checkpoint(checkpoint, path, storage_options=storage_options)
+            return
+        # Written next to the target, then renamed over it: a process killed mid-write (SIGKILL, the OOM killer)
+        # leaves the previous file whole. (Lightning's own atomic save stages in the system temp folder and copies
+        # across file systems, which is not atomic.) The name does not end in .ckpt: never taken for a checkpoint.
+        target = Path(path)
+        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            self.inner.save_checkpoint(checkpoint, staged, storage_options=storage_options)
+            with open(staged, "rb") as handle:
+                os.fsync(handle.fileno())  # on disk before the rename makes it the checkpoint
+            os.replace(staged, target)
+        finally:
+            staged.unlink(missing_ok=True)
 
     def load_checkpoint(self, path: Any, map_location: Any | None = None, weights_only: bool | None = None) -> Any:
         try:

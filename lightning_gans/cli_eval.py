@@ -8,10 +8,14 @@ configuration: ``--config`` (a shipped recipe name or a YAML file), or by defaul
                             [--feature-extractor inception] [--extractor-weights FILE] [--json OUT]
     lightning-gans sample CHECKPOINT --out grid.png|samples.pt [--num-samples 64] [--labels 3 ...] [--seed 0]
 
-``evaluate`` prints a short table and writes JSON (values + provenance: checkpoint hash, model, step, data, feature
-extractor, counts, seed, versions). Image data get FID / KID / precision-recall (and IS when asked); data that define
-modes get the mode-coverage metrics: 2-D mixtures (``mode_centers`` and ``std`` on the data module), and stacked MNIST
-(3-channel samples, with ``--classifier`` or the run's stacked-MNIST ``ModeCoverageCallback`` classifier).
+``evaluate`` first says how long the requested count will take here (timed on a small batch), then prints a short
+table and writes JSON (values + provenance: checkpoint hash, model, step, data, feature extractor, counts, seed,
+versions). Image data get FID / KID / precision-recall (and IS when asked); data that define modes get the
+mode-coverage metrics: 2-D mixtures (``mode_centers`` and ``std`` on the data module), and stacked MNIST (3-channel
+samples, with ``--classifier`` or the run's stacked-MNIST ``ModeCoverageCallback`` classifier).
+
+``sample`` writes pictures as the training callbacks do (:func:`~lightning_gans.callbacks.samples.render_samples`):
+grids enlarged to a viewable size, 2-D samples over the data module's mode centres.
 """
 
 from __future__ import annotations
@@ -21,27 +25,36 @@ import importlib
 import json
 import math
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-import yaml
 from lightning import LightningDataModule, LightningModule
 
+from lightning_gans.checkpoints import checkpoint_file_problem
+from lightning_gans.checks import check_int
 from lightning_gans.evaluation.inception import file_sha256
 from lightning_gans.evaluation.metrics import METRICS
-from lightning_gans.recipes import resolve_config
+from lightning_gans.recipes import load_recipe, resolve_config
 
 __all__ = ["evaluate_main", "sample_main", "load_run"]
 
 
-def _import(class_path: str) -> type:
+def _import(class_path: str, what: str, config: Path) -> type:
+    """The class a run's config names; a one-line ``ValueError`` when it cannot be imported here (a user's own
+    variant, defined in a module that is not on the path)."""
     module, _, name = class_path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as err:
+        raise ValueError(
+            f"cannot import the {what} class {class_path!r} that {config} names ({type(err).__name__}: {err}); run "
+            "from the folder that holds its module, or add that folder to PYTHONPATH"
+        ) from err
 
 
 def _run_config(checkpoint: Path, config: str | None) -> tuple[dict, Path]:
-
     if config is None:
         saved = checkpoint.resolve().parent.parent / "config.yaml"
         if not saved.is_file():
@@ -51,7 +64,7 @@ def _run_config(checkpoint: Path, config: str | None) -> tuple[dict, Path]:
         path = saved
     else:
         path = Path(resolve_config(config))
-    return yaml.safe_load(path.read_text(encoding="utf-8")), path
+    return load_recipe(path), path
 
 
 def load_run(checkpoint: str | Path, config: str | None = None) -> tuple[LightningModule, LightningDataModule, Path]:
@@ -59,11 +72,17 @@ def load_run(checkpoint: str | Path, config: str | None = None) -> tuple[Lightni
     checkpoint = Path(checkpoint).expanduser()
     if not checkpoint.is_file():
         raise ValueError(f"checkpoint not found: {checkpoint}")
+    problem = checkpoint_file_problem(checkpoint)  # before looking for the run's config next to it
+    if problem:
+        raise ValueError(f"{checkpoint} is not a checkpoint: {problem}")
     settings, path = _run_config(checkpoint, config)
-    model_cls = _import(settings["model"]["class_path"])
+    for section in ("model", "data"):
+        if not isinstance(settings.get(section), dict) or "class_path" not in settings[section]:
+            raise ValueError(f"{path} has no {section}.class_path: is it the config of a lightning-gans fit run?")
+    model_cls = _import(settings["model"]["class_path"], "model", path)
     module = model_cls.load_from_checkpoint(str(checkpoint), map_location="cpu").eval()
     data = settings["data"]
-    datamodule = _import(data["class_path"])(**(data.get("init_args") or {}))
+    datamodule = _import(data["class_path"], "data", path)(**(data.get("init_args") or {}))
     return module, datamodule, path
 
 
@@ -95,7 +114,9 @@ def evaluate_main(argv: Sequence[str]) -> int:
     parser.add_argument("--metrics", nargs="+", default=["fid", "kid", "pr"], choices=METRICS)
     parser.add_argument("--feature-extractor", default="inception", help="inception (default) or mnist_classifier")
     parser.add_argument("--extractor-weights", default=None, help="weights file of the feature extractor")
-    parser.add_argument("--kid-subset-size", type=int, default=1000)
+    parser.add_argument(
+        "--kid-subset-size", type=int, default=None, help="KID subset size (default: 1000, at most half the samples)"
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="where to write the JSON (default: <checkpoint>.evaluation.json)")
@@ -127,7 +148,7 @@ def evaluate_main(argv: Sequence[str]) -> int:
 
 def _run_classifier(config: Path) -> str | None:
     """The digit classifier of the run's stacked-MNIST ModeCoverageCallback, when it has one."""
-    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings = load_recipe(config)
     for callback in (settings.get("trainer") or {}).get("callbacks") or []:
         init = callback.get("init_args") or {}
         if callback.get("class_path", "").endswith("ModeCoverageCallback") and init.get("metric") == "stacked_mnist":
@@ -135,10 +156,74 @@ def _run_classifier(config: Path) -> str | None:
     return None
 
 
-def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: argparse.Namespace) -> dict:
-    from lightning_gans.evaluation import evaluate_generator
+def _kid_subset_size(args: argparse.Namespace) -> int:
+    """``--kid-subset-size``, by default 1000 but at most half the samples: KID averages over random subsets of the
+    samples, and subsets as large as the whole set are all that set (``kid_std`` 0: no spread to report).
+
+    >>> _kid_subset_size(argparse.Namespace(kid_subset_size=None, num_samples=500, metrics=["kid"]))
+    250
+    >>> _kid_subset_size(argparse.Namespace(kid_subset_size=1000, num_samples=500, metrics=["kid"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: --kid-subset-size 1000 must be smaller than --num-samples 500: KID averages over random subsets of the samples, and subsets as large as the whole set are all alike (kid_std 0); pass --kid-subset-size 250 (or fewer), or more --num-samples
+    """
+    n = args.num_samples
+    if args.kid_subset_size is None:
+        return max(2, min(1000, n // 2))
+    size = check_int("--kid-subset-size", args.kid_subset_size, minimum=2)
+    if "kid" in args.metrics and size >= n:
+        raise ValueError(
+            f"--kid-subset-size {size} must be smaller than --num-samples {n}: KID averages over random subsets of the "
+            f"samples, and subsets as large as the whole set are all alike (kid_std 0); pass --kid-subset-size "
+            f"{max(2, n // 2)} (or fewer), or more --num-samples"
+        )
+    return size
+
+
+def _duration(seconds: float) -> str:
+    """A rough duration for people.
+
+    >>> _duration(0.2), _duration(75), _duration(1500), _duration(7200)
+    ('1 s', '75 s', '25 min', '2.0 h')
+    """
+    if seconds < 90:
+        return f"{max(seconds, 1.0):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _duration_estimate(module: LightningModule, extractor: torch.nn.Module, args: argparse.Namespace) -> str:
+    """One line: how long sampling and feature extraction of the requested count will take on this device,
+    extrapolated from a small timed batch (after a warm-up pass that pays the one-time costs)."""
+    from lightning_gans.evaluation.features import extract_features
     from lightning_gans.sampling import sample_from
 
+    device = next((p.device for p in module.parameters()), torch.device("cpu"))
+    extractor = extractor.to(device)
+    timed = min(args.batch_size, args.num_samples, 32)
+    for n in (2, timed):  # the last pass is the timed one
+        start = time.perf_counter()
+        samples = sample_from(module, n, seed=args.seed)
+        sampled = time.perf_counter()
+        extract_features(extractor, samples, args.batch_size, device)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        done = time.perf_counter()
+    # Each generated sample is drawn and passes the extractor; each real one passes it too (loading not counted).
+    seconds = args.num_samples * ((done - start) + (done - sampled)) / timed
+    return (
+        f"evaluate: {args.num_samples} generated and up to {args.num_samples} real samples through "
+        f"{getattr(extractor, 'name', type(extractor).__name__)} on {device}: about {_duration(seconds)} (timed on "
+        f"{timed}; --num-samples sets the count)"
+    )
+
+
+def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: argparse.Namespace) -> dict:
+    from lightning_gans.evaluation import evaluate_generator, get_feature_extractor
+    from lightning_gans.sampling import sample_from
+
+    check_int("--num-samples", args.num_samples, minimum=1)
     values: dict[str, float] = {}
     extra: dict[str, object] = {}
     centers, std = getattr(datamodule, "mode_centers", None), getattr(datamodule, "std", None)
@@ -155,6 +240,9 @@ def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: ar
         values.update({key: float(value) for key, value in result.items()})
         extra.update(mode_metric="MixtureModeCoverage (VEEGAN / PacGAN protocol)", num_fake=args.num_samples)
         return {"values": values, **extra}
+    kid_subset_size = _kid_subset_size(args)
+    extractor = get_feature_extractor(args.feature_extractor, args.extractor_weights)  # built once: timed, then used
+    print(_duration_estimate(module, extractor, args), flush=True)
     datamodule.prepare_data()
     datamodule.setup("fit")
     result = evaluate_generator(
@@ -162,11 +250,10 @@ def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: ar
         datamodule.train_dataloader(),
         num_samples=args.num_samples,
         metrics=tuple(args.metrics),
-        feature_extractor=args.feature_extractor,
-        extractor_weights=args.extractor_weights,
+        feature_extractor=extractor,
         batch_size=args.batch_size,
         seed=args.seed,
-        kid_subset_size=args.kid_subset_size,
+        kid_subset_size=kid_subset_size,
     )
     extra.update(result.pop("provenance"))
     values.update({k: float(v) for k, v in result.items() if isinstance(v, float) and math.isfinite(v)})
@@ -190,31 +277,31 @@ def sample_main(argv: Sequence[str]) -> int:
     parser.add_argument("--num-samples", type=int, default=64)
     parser.add_argument("--labels", type=int, nargs="+", default=None, help="classes (one for all, or one per sample)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--nrow", type=int, default=None, help="images per grid row (default: square)")
+    parser.add_argument(
+        "--nrow", type=int, default=None, help="images per grid row (default: square; conditional: one per class)"
+    )
     args = parser.parse_args(list(argv))
     checkpoint, out = Path(args.checkpoint).expanduser(), Path(args.out)
     try:
         if out.suffix.lower() not in (".png", ".pt"):
             raise ValueError(f"--out must end in .png or .pt, got {str(out)!r}")
-        module, _, _ = load_run(checkpoint, args.config)
+        if args.nrow is not None:
+            check_int("--nrow", args.nrow, minimum=1)
+        module, datamodule, _ = load_run(checkpoint, args.config)
         samples, labels = _draw(module, args)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".pt":
+            torch.save({"samples": samples, "labels": labels, "seed": args.seed, "checkpoint": str(checkpoint)}, out)
+        else:
+            from lightning_gans.callbacks.samples import render_samples, save_picture
+
+            num_classes = getattr(module, "num_classes", None)
+            nrow = args.nrow or (num_classes if num_classes and args.labels is None else None)  # a column per class
+            centers = getattr(datamodule, "mode_centers", None)  # a known mixture: its modes under the samples
+            save_picture(render_samples(samples, nrow, centers, title=checkpoint.name), out)
     except (ValueError, TypeError) as err:
         print(f"lightning-gans sample: error: {err}", file=sys.stderr)
         return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".pt":
-        torch.save({"samples": samples, "labels": labels, "seed": args.seed, "checkpoint": str(checkpoint)}, out)
-    elif samples.dim() == 4:
-        from torchvision.utils import save_image
-
-        from lightning_gans.convert import to_unit_range
-
-        nrow = args.nrow or math.ceil(math.sqrt(len(samples)))
-        save_image(to_unit_range(samples), out, nrow=nrow, padding=2, pad_value=1.0)
-    else:
-        from lightning_gans.callbacks.samples import scatter_figure
-
-        scatter_figure(samples, title=checkpoint.name).savefig(out)
     print(f"{len(samples)} samples of shape {tuple(samples.shape[1:])} -> {out}")
     return 0
 

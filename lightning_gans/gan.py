@@ -21,7 +21,8 @@ device tensors in :attr:`GAN.step_stats`, logged only on Lightning's logging ste
 divergence guard looks at its on-device flags only at logging steps, before a checkpoint is written and at the end.
 The file is over 300 lines because it is the one training loop: the two phases, the hooks around the optimizer
 steps and the checkpointed counters belong together. Batch checks live in ``batches.py``, sampling in
-``generation.py``, the guard's decisions in ``guard.py``, the option groups in ``options.py``.
+``generation.py``, the divergence guard (its decisions and its acting on updates) in ``guard.py``, the option groups
+in ``options.py``.
 """
 
 from __future__ import annotations
@@ -33,26 +34,37 @@ from typing import Any, NamedTuple
 
 import torch
 from lightning import LightningModule
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
 from lightning_gans import checkpoints
 from lightning_gans.augment import DiffAugment
-from lightning_gans.batches import check_first_batch, check_pack, split_batch
-from lightning_gans.checks import check_choice, check_int, check_number
+from lightning_gans.batches import (
+    check_batches_seen,
+    check_data_matches,
+    check_first_batch,
+    check_labels,
+    check_logits,
+    check_pack,
+    split_batch,
+)
+from lightning_gans.checks import check_bool, check_choice, check_int, check_number
 from lightning_gans.ema import GeneratorEMA
 from lightning_gans.generation import GeneratorSampling
-from lightning_gans.guard import DivergenceGuard, GANDivergenceError, counts_at, divergence_message, nonfinite_networks
+from lightning_gans.guard import DivergenceGuard, GuardedUpdates
 from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
-from lightning_gans.options import Optimization, Regularization, as_options, options_as_dict
+from lightning_gans.option_group import merged
+from lightning_gans.options import Optimization, Regularization, options_as_dict
 from lightning_gans.regularizers import discriminator_regularizers
+from lightning_gans.resume import check_resume_settings
 from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
-from lightning_gans.strategies import check_strategy
+from lightning_gans.strategies import check_strategy, prepare_strategy
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
-class GAN(GeneratorSampling, LightningModule):
+class GAN(GeneratorSampling, GuardedUpdates, LightningModule):
     """Trains ``generator`` against ``discriminator``; the variants in
     :mod:`lightning_gans.variants` build the networks and set each paper's options.
 
@@ -89,6 +101,7 @@ class GAN(GeneratorSampling, LightningModule):
         self,
         generator: nn.Module,
         discriminator: nn.Module,
+        *,
         latent_dim: int = 64,
         num_classes: int | None = None,
         loss: str | AdversarialLoss = "non_saturating",
@@ -110,19 +123,25 @@ class GAN(GeneratorSampling, LightningModule):
         self.latent_dim = check_int("latent_dim", latent_dim, minimum=1)
         self.latent_distribution = check_choice("latent_distribution", latent_distribution, LATENT_DISTRIBUTIONS)
         self.num_classes = None if num_classes is None else check_int("num_classes", num_classes, minimum=1)
-        self.optimization = as_options(Optimization, optimization)
-        self.regularization = reg = as_options(Regularization, regularization)
+        # A group's unset fields take this class's own defaults (a variant stays itself when one field changes).
+        defaults = type(self).defaults()
+        self.optimization = merged(defaults.get("optimization", Optimization()), optimization)
+        self.regularization = reg = merged(defaults.get("regularization", Regularization()), regularization)
         self.loss = get_loss(loss)
         if reg.label_smoothing and not self.loss.smoothable:
             raise ValueError(f"label_smoothing applies to smoothable losses, not to loss={self.loss.name!r}")
         if ema_decay is not None:
             check_number("ema_decay", ema_decay, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+        self.compile, self.channels_last = check_bool("compile", compile), check_bool("channels_last", channels_last)
+        if noise_seed is not None:
+            check_int("noise_seed", noise_seed, minimum=0)
         if noise_seed is None:
             # Drawn from the global RNG, so `seed_everything` makes it reproducible; saved, so a resume reuses it.
             noise_seed = int(torch.randint(0, 2**31 - 1, ()).item())
         self.save_hyperparameters(ignore=["generator", "discriminator"])
         # Checkpoints hold plain values: the option groups as mappings, the drawn seed, a registered loss by name.
         self.hparams.update(options_as_dict(self.hparams), noise_seed=noise_seed)
+        self.hparams.update(options_as_dict({"optimization": self.optimization, "regularization": reg}))
         if isinstance(loss, AdversarialLoss) and LOSSES.get(loss.name) is loss:
             self.hparams.loss = loss.name
         self.generator, self.discriminator = generator, discriminator
@@ -131,7 +150,6 @@ class GAN(GeneratorSampling, LightningModule):
         self.augment = DiffAugment(reg.augment) if reg.augment else None
         self.ema_generator = GeneratorEMA(generator, ema_decay) if ema_decay is not None else None
         self.guard = DivergenceGuard(on_nonfinite)
-        self.compile, self.channels_last = bool(compile), bool(channels_last)
         self.automatic_optimization = False
         self.generator_steps = self.discriminator_steps = self.images_seen = 0
         self.step_stats: dict[str, Tensor] = {}  # the last step's detached device tensors (see the module docstring)
@@ -160,8 +178,12 @@ class GAN(GeneratorSampling, LightningModule):
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
-        """The defaults in this class's signature (one home for them), e.g. to change one field of a group:
-        ``replace(WGANGP.defaults()["optimization"], n_critic=2)``."""
+        """The defaults in this class's signature (one home for them): what a group's unset fields take.
+
+        >>> from lightning_gans import WGANGP
+        >>> WGANGP.defaults()["optimization"].n_critic
+        5
+        """
         return {name: p.default for name, p in inspect.signature(cls).parameters.items() if p.default is not p.empty}
 
     # ------------------------------------------------------------------------------------ who is who
@@ -197,8 +219,13 @@ class GAN(GeneratorSampling, LightningModule):
     # -------------------------------------------------------------------------------------- the step
     def training_step(self, batch: Any, batch_idx: int) -> None:
         real, labels = split_batch(batch, self.num_classes, type(self).__name__)
-        if not self._checked_first_batch:  # one look at the data (a sync), on the first batch only
-            check_first_batch(real)
+        if not self._checked_first_batch:  # one look at the data and the generator (a sync), on the first batch only
+            weights = next(self.discriminator.parameters(), None)
+            policy = None if self.augment is None else self.augment.policy
+            check_first_batch(real, None if weights is None else weights.dtype, policy)
+            if labels is not None:  # on a device, only here (see split_batch)
+                check_labels(labels, self.num_classes)
+            self._check_generator_input()
             self._checked_first_batch = True
         real, labels = check_pack(real, labels, self.pack)
         if self.channels_last and real.dim() == 4:
@@ -271,6 +298,7 @@ class GAN(GeneratorSampling, LightningModule):
     def _step_discriminator(self, opt_d: Any, backward_done: bool) -> None:
         if backward_done:  # False: the "skip" policy dropped this update
             opt_d.step()
+        self.guard.update_done("discriminator")
         reg = self.regularization
         if reg.weight_clip is not None:
             with torch.no_grad():
@@ -302,6 +330,7 @@ class GAN(GeneratorSampling, LightningModule):
     def _step_generator(self, opt_g: Any, backward_done: bool) -> None:
         if backward_done:
             opt_g.step()
+        self.guard.update_done("generator")
         self.generator_steps += 1
         if self.optimization.lr_decay is not None:
             for scheduler in self.lr_schedulers():
@@ -327,58 +356,11 @@ class GAN(GeneratorSampling, LightningModule):
     def _critic(self, x: Tensor, labels: Tensor | None, network: nn.Module | None = None) -> Tensor:
         network = self._train_nets["discriminator"] if network is None else network
         logits = network(x) if labels is None else network(x, labels)
+        check_logits(logits, x.shape[0], self.pack)  # (N, 2) would train on 2N logits without a word
         return logits.float().reshape(-1)  # losses and penalties in fp32 whatever the autocast dtype
 
     def _penalty_critic(self, labels: Tensor | None) -> Any:
         return lambda x: self._critic(x, labels, self.discriminator)  # uncompiled: penalties need double backward
-
-    def _backward(self, optimizer: Any, network: str, loss: Tensor, adversarial: Tensor, real: Tensor | None) -> bool:
-        """``network``'s gradient of ``loss``; False when the update is skipped (the ``"skip"`` policy)."""
-        # Under the fp16 GradScaler a penalty may overflow at a high scale: that is the scaler's business (it skips
-        # the step and lowers the scale), so only the adversarial loss is checked there.
-        checked = adversarial if self._grad_scale() is not None else loss
-        if self.guard.deferred:
-            if real is not None:  # a non-finite input is the data's fault, not the optimizer's: remember which batch
-                self.guard.record("data", real.detach().sum(), self._iteration)
-            self.guard.record(network, checked.detach(), self._iteration)
-        elif self._skip_update(network, checked, real):
-            return False  # skipped: no backward, no update
-        optimizer.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        return True
-
-    def _skip_update(self, network: str, checked: Tensor, real: Tensor | None) -> bool:
-        """The ``"skip"`` policy: look at this update now (one sync); True when it must be dropped."""
-        bad = not bool(torch.isfinite(checked.detach()).item())
-        if self.trainer.world_size > 1:  # every rank must take the same decision, or DDP hangs
-            bad = self.trainer.strategy.reduce_boolean_decision(bad, all=False)
-        verdict = self.guard.verdict(network, bad)
-        if verdict == "ok":
-            return False
-        data_bad = real is not None and not bool(torch.isfinite(real).all())
-        what = f"its loss is {float(checked):.4g}"
-        self._act_on(verdict, network, what, blame="data" if data_bad else network)
-        return True
-
-    def _act_on(self, verdict: str, network: str, what: str, step: int | None = None, blame: str | None = None) -> None:
-        d_step = self.discriminator_steps if step is None else step
-        g_step, global_step = (
-            counts_at(network, d_step, self.optimization.n_critic, self.optimization.g_steps)
-            if step is not None
-            else (None, None)
-        )
-        message = divergence_message(
-            blame or network,
-            self.generator_steps if g_step is None else g_step,
-            d_step,
-            self.trainer.global_step if global_step is None else global_step,
-            what,
-            nonfinite_networks({"discriminator": self.discriminator, "generator": self.generator}),
-            applied=self.guard.deferred,
-        )
-        if verdict == "raise":
-            raise GANDivergenceError(self.guard.give_up_reason(network) + message)
-        self.step_stats["guard/skipped_steps"] = torch.tensor(float(self.guard.skipped_steps))
 
     def _grad_scale(self) -> float | None:
         """The fp16 GradScaler's current scale (penalties need it), or None without a scaler."""
@@ -409,37 +391,13 @@ class GAN(GeneratorSampling, LightningModule):
         else:
             norm = torch.nn.utils.get_total_norm([p.grad for p in params], foreach=True)
         self.step_stats["grad/g_norm" if network == "generator" else "grad/d_norm"] = norm.detach()
-        if self._grad_scale() is not None:
-            return  # with a scaler, inf gradients are overflow, which the scaler skips
-        if self.guard.deferred:
-            self.guard.record(network, norm, self._iteration)
-        elif not bool(torch.isfinite(norm).item()):
-            verdict = self.guard.verdict(network, True)
-            self._act_on(verdict, network, f"its gradient norm is {float(norm):.4g} (the loss was finite)")
-            for p in params:
-                p.grad = None  # the optimizer skips parameters without gradients: the update is dropped
-
-    # ------------------------------------------------------------------------- deferred divergence check
-    def check_divergence(self) -> None:
-        """Look at the guard's pending values (one sync); raise naming the first network and step that diverged."""
-        if not self.guard.deferred:
-            return
-        first = self.guard.first_bad()
-        if self.trainer.world_size > 1:  # all ranks stop together, or the others hang in the next collective
-            if not self.trainer.strategy.reduce_boolean_decision(first is not None, all=False):
-                return
-            if first is None:
-                raise GANDivergenceError("another rank diverged (see its message)")
-        if first is None:
-            return
-        network, step = first
-        what = (
-            "the real batch holds non-finite values" if network == "data" else "its loss or gradient norm is not finite"
-        )
-        self._act_on("raise", network, what, step=step)
+        self._check_gradient(network, norm, params)  # the divergence guard (guard.py)
 
     def on_train_end(self) -> None:
         self.check_divergence()
+
+    def on_fit_end(self) -> None:
+        check_batches_seen(self.trainer)  # an empty training set ends the fit without a single step: say so
 
     # -------------------------------------------------------------------------------------------- checkpoint
     @classmethod
@@ -466,6 +424,9 @@ class GAN(GeneratorSampling, LightningModule):
 
     def setup(self, stage: str) -> None:
         checkpoints.check_reads_of(self.trainer.strategy)  # fit(ckpt_path=<broken file>) names the file
+        if stage == "fit" and self.trainer.datamodule is not None:  # before Lightning merges (and refuses) hparams
+            check_data_matches(self.hparams, self.trainer.datamodule.hparams)
+        prepare_strategy(self.trainer)  # Trainer(devices=N): DDP set up for a GAN before it wraps the module
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self._trainer is not None and self.trainer.training:
@@ -481,6 +442,12 @@ class GAN(GeneratorSampling, LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoints.check_checkpoint_class(type(self), checkpoint)
+        if self._trainer is not None and self.trainer.state.fn == "fit":
+            # Resuming with other settings: new rates and betas go into the optimizer state about to be restored
+            # (else the checkpoint's would win, unseen); a setting that defines the run raises, naming each one.
+            applied = check_resume_settings(checkpoint, self.hparams)
+            if applied:
+                rank_zero_info(applied)
         state = checkpoint.get("lightning_gans", {})
         self.generator_steps = state.get("generator_steps", 0)
         self.discriminator_steps = state.get("discriminator_steps", 0)

@@ -56,6 +56,29 @@ class GeneratorSampling:
         finally:
             network.train(was_training)
 
+    @torch.no_grad()
+    def _check_generator_input(self) -> None:
+        """Run the generator once on two latent codes ``(2, latent_dim)`` and raise a ``ValueError`` that names
+        ``latent_dim`` when it fails (the engine does so before its first step, instead of a bare shape error).
+
+        Zeros (no random draw) in eval mode (no BatchNorm statistics change): the check leaves no trace on the run.
+        """
+        network = self.generator
+        labels = None if self.num_classes is None else torch.zeros(2, dtype=torch.long, device=self.device)
+        was_training = network.training
+        network.eval()
+        try:
+            self._generate(network, torch.zeros(2, self.latent_dim, device=self.device), labels)
+        except RuntimeError as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(
+                f"the generator fails on latent codes of shape (2, {self.latent_dim}) (latent_dim={self.latent_dim}): "
+                f"{reason}. Its input size must be latent_dim: pass the generator's input size as latent_dim, or "
+                f"build the generator for latent_dim={self.latent_dim}"
+            ) from err
+        finally:
+            network.train(was_training)
+
     def _check_label_range(self, labels: Tensor | None) -> None:
         # Looks at the values (a sync): for user calls only, never in the training step.
         if self.num_classes is None or labels is None or not labels.numel() or labels.is_floating_point():

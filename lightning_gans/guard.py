@@ -9,14 +9,25 @@ Two policies, two costs:
   first step that went non-finite. No checkpoint is ever written from diverged weights.
 - ``"skip"`` looks at every update right away (one synchronisation per update) so the bad update can be dropped;
   after ``patience`` consecutive skipped updates of one network it raises anyway (a run that only skips is not
-  training).
+  training). An update is skipped for a non-finite loss or, the loss being finite, for a non-finite gradient: both
+  count, and only an update that went through resets the count (:meth:`DivergenceGuard.update_done`).
+
+:class:`DivergenceGuard` decides; :class:`GuardedUpdates` (a part of :class:`~lightning_gans.gan.GAN`) acts: it
+records or checks each update, drops a bad one, and raises with the message of :func:`divergence_message`.
 
 >>> guard = DivergenceGuard("skip", patience=3)
 >>> guard.policy, guard.skipped_steps, guard.deferred
 ('skip', 0, False)
+>>> for _ in range(3):  # three updates, each with a finite loss and then a non-finite gradient: each one skipped
+...     _ = guard.verdict("generator", False), guard.verdict("generator", True), guard.update_done("generator")
+>>> guard.skipped_steps, guard.verdict("generator", True)  # a fourth in a row: more than patience=3
+(3, 'raise')
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -39,6 +50,7 @@ class DivergenceGuard:
         self.patience = check_int("patience", patience, minimum=1)
         self.skipped_steps = 0
         self._consecutive = dict.fromkeys(NETWORKS, 0)  # per network: one may fail while the other works
+        self._skipped_now: set[str] = set()  # networks whose running update was skipped (see update_done)
         self.max_pending = 4096
         self._pending: list[tuple[str, int, Tensor]] = []  # (network, step id, value) not looked at yet
         self._first_bad: tuple[str, int] | None = None
@@ -72,15 +84,26 @@ class DivergenceGuard:
 
     # ------------------------------------------------------------------------------------ skip: immediate
     def verdict(self, network: str, bad: bool) -> str:
-        """``"ok"``, ``"skip"`` (drop this update) or ``"raise"`` (``"skip"`` ran out of patience, or ``"raise"``)."""
+        """``"ok"``, ``"skip"`` (drop this update) or ``"raise"`` (``"skip"`` ran out of patience, or ``"raise"``).
+
+        An update may be looked at twice (its loss, then its gradient): ``"ok"`` resets nothing, since the next look
+        may still drop the update; :meth:`update_done` does, once the update is over.
+        """
         if not bad:
-            self._consecutive[network] = 0
             return "ok"
         self.skipped_steps += 1
         self._consecutive[network] += 1
+        self._skipped_now.add(network)
         if self.policy == "raise" or self._consecutive[network] > self.patience:
             return "raise"
         return "skip"
+
+    def update_done(self, network: str) -> None:
+        """``network``'s update is over: its consecutive-skip count restarts unless the update was skipped."""
+        if network in self._skipped_now:
+            self._skipped_now.discard(network)
+        else:
+            self._consecutive[network] = 0
 
     def give_up_reason(self, network: str) -> str:
         """Why a ``"raise"`` verdict came from the skip policy (empty under ``"raise"``)."""
@@ -146,3 +169,106 @@ def nonfinite_networks(networks: dict[str, nn.Module]) -> str:
         if not bool(torch.stack([torch.isfinite(p).all() for p in net.parameters()]).all())
     ]
     return ", ".join(names) if names else "none"
+
+
+class GuardedUpdates:
+    """The engine's side of the guard, a part of :class:`~lightning_gans.gan.GAN`: every update's loss and gradient
+    norm go through :attr:`guard` (kept on the device under ``"raise"``, looked at right away under ``"skip"``), and
+    a verdict becomes a dropped update or a :class:`GANDivergenceError` with :func:`divergence_message`.
+
+    Needs on the module: ``guard``, ``generator``, ``discriminator``, ``generator_steps``, ``discriminator_steps``,
+    ``optimization``, ``step_stats``, ``_iteration`` (the running iteration's D-step index), ``_grad_scale()``,
+    ``trainer`` and ``manual_backward``. The engine calls :meth:`_backward` for each update, :meth:`_check_gradient`
+    from ``on_before_optimizer_step`` and ``guard.update_done(network)`` once the update is over.
+    """
+
+    guard: DivergenceGuard
+    generator: nn.Module
+    discriminator: nn.Module
+    generator_steps: int
+    discriminator_steps: int
+    optimization: Any
+    step_stats: dict[str, Tensor]
+    trainer: Any
+    _iteration: int
+    _grad_scale: Callable[[], float | None]  # the engine's (methods of the module, not defined here:
+    manual_backward: Callable[[Tensor], None]  # a definition here would shadow LightningModule's)
+
+    def _backward(self, optimizer: Any, network: str, loss: Tensor, adversarial: Tensor, real: Tensor | None) -> bool:
+        """``network``'s gradient of ``loss``; False when the update is skipped (the ``"skip"`` policy)."""
+        # Under the fp16 GradScaler a penalty may overflow at a high scale: that is the scaler's business (it skips
+        # the step and lowers the scale), so only the adversarial loss is checked there.
+        checked = adversarial if self._grad_scale() is not None else loss
+        if self.guard.deferred:
+            if real is not None:  # a non-finite input is the data's fault, not the optimizer's: remember which batch
+                self.guard.record("data", real.detach().sum(), self._iteration)
+            self.guard.record(network, checked.detach(), self._iteration)
+        elif self._skip_update(network, checked, real):
+            return False  # skipped: no backward, no update
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        return True
+
+    def _skip_update(self, network: str, checked: Tensor, real: Tensor | None) -> bool:
+        """The ``"skip"`` policy: look at this update now (one sync); True when it must be dropped."""
+        bad = not bool(torch.isfinite(checked.detach()).item())
+        if self.trainer.world_size > 1:  # every rank must take the same decision, or DDP hangs
+            bad = self.trainer.strategy.reduce_boolean_decision(bad, all=False)
+        verdict = self.guard.verdict(network, bad)
+        if verdict == "ok":
+            return False
+        data_bad = real is not None and not bool(torch.isfinite(real).all())
+        what = f"its loss is {float(checked.detach()):.4g}"
+        self._act_on(verdict, network, what, blame="data" if data_bad else network)
+        return True
+
+    def _check_gradient(self, network: str, norm: Tensor, params: list[nn.Parameter]) -> None:
+        """The guard's look at ``network``'s gradient norm (after AMP unscaling, right before the step): recorded
+        under ``"raise"``; under ``"skip"`` a non-finite norm drops the update (the loss was finite)."""
+        if self._grad_scale() is not None:
+            return  # with a scaler, inf gradients are overflow, which the scaler skips
+        if self.guard.deferred:
+            self.guard.record(network, norm, self._iteration)
+        elif not bool(torch.isfinite(norm).item()):
+            verdict = self.guard.verdict(network, True)
+            self._act_on(verdict, network, f"its gradient norm is {float(norm):.4g} (the loss was finite)")
+            for p in params:
+                p.grad = None  # the optimizer skips parameters without gradients: the update is dropped
+
+    def _act_on(self, verdict: str, network: str, what: str, step: int | None = None, blame: str | None = None) -> None:
+        d_step = self.discriminator_steps if step is None else step
+        g_step, global_step = (
+            counts_at(network, d_step, self.optimization.n_critic, self.optimization.g_steps)
+            if step is not None
+            else (None, None)
+        )
+        message = divergence_message(
+            blame or network,
+            self.generator_steps if g_step is None else g_step,
+            d_step,
+            self.trainer.global_step if global_step is None else global_step,
+            what,
+            nonfinite_networks({"discriminator": self.discriminator, "generator": self.generator}),
+            applied=self.guard.deferred,
+        )
+        if verdict == "raise":
+            raise GANDivergenceError(self.guard.give_up_reason(network) + message)
+        self.step_stats["guard/skipped_steps"] = torch.tensor(float(self.guard.skipped_steps))
+
+    def check_divergence(self) -> None:
+        """Look at the guard's pending values (one sync); raise naming the first network and step that diverged."""
+        if not self.guard.deferred:
+            return
+        first = self.guard.first_bad()
+        if self.trainer.world_size > 1:  # all ranks stop together, or the others hang in the next collective
+            if not self.trainer.strategy.reduce_boolean_decision(first is not None, all=False):
+                return
+            if first is None:
+                raise GANDivergenceError("another rank diverged (see its message)")
+        if first is None:
+            return
+        network, step = first
+        what = (
+            "the real batch holds non-finite values" if network == "data" else "its loss or gradient norm is not finite"
+        )
+        self._act_on("raise", network, what, step=step)

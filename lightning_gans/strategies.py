@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from datetime import timedelta
 
-from lightning import LightningModule
+from lightning import LightningModule, Trainer
 from lightning.pytorch.strategies import DDPStrategy
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -18,7 +18,8 @@ def gan_ddp_strategy(
 
     Each phase of a GAN step leaves the other network's parameters without gradients, so DDP must be told to
     expect unused parameters (``find_unused_parameters=True``); without it DDP raises on the first step. The
-    string ``"ddp_find_unused_parameters_true"`` is the same thing for the default launcher.
+    string ``"ddp_find_unused_parameters_true"`` is the same thing for the default launcher. (The engine also sets
+    it on any DDP strategy it is given, see :func:`prepare_strategy`: this function is for the other options.)
 
     ``start_method``: ``"popen"`` (the standard launcher: re-runs your script per process), ``"spawn"`` or
     ``"fork"`` (for notebooks and tests). ``process_group_backend``: ``None`` picks NCCL on GPUs and gloo on CPU.
@@ -35,6 +36,24 @@ def gan_ddp_strategy(
         process_group_backend=process_group_backend,
         timeout=timedelta(minutes=timeout_minutes),
     )
+
+
+def prepare_strategy(trainer: Trainer) -> None:
+    """Make the trainer's DDP strategy right for a GAN before it wraps the module (called by the engine's ``setup``).
+
+    ``Trainer(devices=N)`` and ``--trainer.devices=N`` pick Lightning's plain DDP, which raises on the first step of
+    a GAN (each phase leaves one network without gradients): unused parameters are expected from here on, so those
+    just work. Other strategies are left as they are.
+
+    >>> import lightning as L
+    >>> trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp_fork", logger=False)
+    >>> prepare_strategy(trainer)
+    >>> trainer.strategy._ddp_kwargs["find_unused_parameters"]
+    True
+    """
+    strategy = trainer.strategy
+    if isinstance(strategy, DDPStrategy) and trainer.world_size > 1:
+        strategy._ddp_kwargs["find_unused_parameters"] = True  # read when DDP wraps the module, after setup
 
 
 def check_strategy(gan: LightningModule) -> None:

@@ -218,3 +218,79 @@ def test_unreadable_ckpt_path_is_one_short_error(capsys, tmp_path):
     broken.write_bytes(b"this is not a checkpoint\n")
     assert main(["fit", "--config", "ring_fast", "--ckpt_path", str(broken), "--trainer.logger=false"]) == 2
     assert f"--ckpt_path '{broken}' is not a readable checkpoint" in capsys.readouterr().err
+
+
+def _tiny_ring(*extra):
+    return [
+        "fit",
+        "--config",
+        "ring_fast",
+        "--trainer.max_epochs=1",
+        "--trainer.limit_train_batches=2",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--data.init_args.batch_size=16",
+        "--model.init_args.networks.hidden_dim=8",
+        *extra,
+    ]
+
+
+def test_ckpt_path_last_with_a_new_learning_rate_trains_at_it_and_says_so(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    assert main(_tiny_ring()) == 0
+    with caplog.at_level("INFO", logger="lightning.pytorch.utilities.rank_zero"):
+        assert (
+            main(
+                _tiny_ring("--trainer.max_epochs=2", "--ckpt_path", "last", "--model.init_args.optimization.lr_d=1e-5")
+            )
+            == 0
+        )
+    assert "resuming with this run's optimization.lr_d 0.004 -> 1e-05 (in place of the checkpoint's)" in caplog.text
+    resumed = torch.load("outputs/ring_fast/version_1/checkpoints/last.ckpt", weights_only=True)
+    assert resumed["hyper_parameters"]["optimization"]["lr_d"] == 1e-5
+    assert resumed["lr_schedulers"][1]["base_lrs"] == [1e-5]  # D's schedule now decays from the new rate
+    assert resumed["optimizer_states"][1]["param_groups"][0]["lr"] == pytest.approx(1e-5, rel=1e-3)
+    saved = yaml.safe_load(Path("outputs/ring_fast/version_1/config.yaml").read_text())
+    assert saved["model"]["init_args"]["optimization"]["lr_d"] == 1e-5  # what the run records is what it trains
+
+
+@pytest.mark.parametrize(
+    "override, said",
+    [
+        (
+            ["--model=WGANGP", "--model.init_args.optimization.lr_d=1e-6"],
+            "holds a lightning_gans.variants.VanillaGAN run, but this command builds a lightning_gans.variants.WGANGP "
+            "(--model or the recipe's model.class_path): resume with --model lightning_gans.variants.VanillaGAN, or "
+            "start a new run without --ckpt_path",
+        ),
+        (
+            ["--model.init_args.optimization.n_critic=2"],
+            "settings that differ from the checkpoint's: optimization.n_critic 1 -> 2.",
+        ),
+        (["--model.init_args.noise_seed=5"], "noise_seed 0 -> 5"),
+    ],
+)
+def test_ckpt_path_last_with_a_setting_that_defines_the_run_is_one_line_refusal(
+    tmp_path, monkeypatch, capsys, override, said
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(TRACEBACK_ENV, raising=False)
+    assert main(_tiny_ring()) == 0
+    capsys.readouterr()
+    assert main(_tiny_ring("--ckpt_path", "last", *override)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith("lightning-gans: error: ") and said in err[0], err
+    assert not Path("outputs/ring_fast/version_1/checkpoints").exists()  # refused before training
+
+
+@pytest.mark.parametrize("recipe", ["dcgan_digits", "ring_fast", "wgangp_cifar10"])
+def test_every_run_keeps_a_fresh_last_checkpoint_unless_checkpointing_is_off(recipe, tmp_path):
+    from lightning_gans.callbacks.last_checkpoint import KeepLastCheckpoint
+
+    cli = GANCLI(args=["--config", recipe, "--trainer.logger=false"], run=False)
+    kept = [c for c in cli.trainer.callbacks if isinstance(c, KeepLastCheckpoint)]
+    assert len(kept) == 1 and kept[0].every_minutes == 5.0 and kept[0].every_n_epochs == 1
+    off = tmp_path / "off.yaml"
+    off.write_text("trainer:\n  enable_checkpointing: false\n  callbacks: []\n  logger: false\n")
+    cli = GANCLI(args=["--config", recipe, "--config", str(off)], run=False)
+    assert not any(isinstance(c, KeepLastCheckpoint) for c in cli.trainer.callbacks)

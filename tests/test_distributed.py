@@ -1,4 +1,5 @@
-"""Real DDP: two CPU processes (gloo), a variant with a gradient penalty, identical weights on both ranks."""
+"""Real DDP: two CPU processes (gloo), a variant with a gradient penalty, identical weights on both ranks; plain DDP
+(what ``Trainer(devices=2)`` picks) set up for a GAN by the engine."""
 
 import lightning as L
 import pytest
@@ -72,20 +73,30 @@ def test_ddp_simultaneous_updates_keep_identical_weights(tmp_path):
     assert rank0["ema_generator.n_averaged"] == 4  # 8 optimizer steps = 4 x (1 D + 1 G)
 
 
-def test_ddp_without_unused_parameter_detection_is_refused_with_the_fix():
-    model = WGANGP(data_dim=2, networks=H16)
+@pytest.mark.parametrize("strategy", ["ddp_fork", "plain"])
+def test_plain_ddp_as_trainer_devices_picks_it_is_set_up_for_a_gan_and_trains(tmp_path, strategy):
+    # Trainer(devices=2) picks Lightning's DDP without find_unused_parameters, which raises at a GAN's first step
+    # (each phase leaves one network without gradients): the engine sets it up before DDP wraps the module.
+    L.seed_everything(0)
+    model = WGANGP(data_dim=2, networks=H16, noise_seed=0)
     trainer = L.Trainer(
         accelerator="cpu",
         devices=2,
-        strategy=L.pytorch.strategies.DDPStrategy(start_method="fork"),
-        max_steps=2,
+        strategy=L.pytorch.strategies.DDPStrategy(start_method="fork") if strategy == "plain" else strategy,
+        max_steps=12,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
+        callbacks=[SaveRankWeights(tmp_path)],
     )
-    with pytest.raises(Exception, match="gan_ddp_strategy"):
-        trainer.fit(model, DataLoader(TensorDataset(torch.randn(64, 2)), batch_size=16))
+    trainer.fit(model, DataLoader(TensorDataset(torch.randn(256, 2)), batch_size=16))
+    assert trainer.state.finished
+    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+    initial = WGANGP(data_dim=2, networks=H16, noise_seed=0)
+    assert not torch.equal(rank0["generator.net.0.weight"], initial.generator.net[0].weight)
 
 
 def test_ddp_ranks_hold_identical_batchnorm_statistics(tmp_path):
@@ -129,3 +140,37 @@ class _RankHalves(torch.utils.data.Dataset):
     def __getitem__(self, index):
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
         return (self.images[rank * len(self) + index],)
+
+
+def test_keep_last_checkpoint_writes_within_epochs_under_ddp(tmp_path):
+    # The ranks agree on the clock (a collective every 16th batch) and all take part in the write: no hang.
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from lightning_gans.callbacks.last_checkpoint import KeepLastCheckpoint
+
+    class Writes(Callback):  # rank 0 notes the step last.ckpt holds when batches 1 and 17 start
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            path = tmp_path / "ckpt" / "last.ckpt"
+            if trainer.is_global_zero and batch_idx in (1, 17):
+                with open(tmp_path / "seen.txt", "a") as seen:
+                    seen.write(f"{torch.load(path, weights_only=True)['global_step']}\n")
+
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=2,
+        strategy="ddp_fork",
+        max_epochs=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[
+            ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True, save_top_k=0),
+            KeepLastCheckpoint(every_minutes=1e-9),
+            Writes(),
+        ],
+    )
+    trainer.fit(VanillaGAN(data_dim=2, networks=H16), DataLoader(TensorDataset(torch.randn(640, 2)), batch_size=16))
+    assert trainer.state.finished
+    # Written after batches 0 and 16 (2 optimizer steps each), where the ranks looked at the clock together.
+    assert (tmp_path / "seen.txt").read_text().split() == ["2", "34"]
+    assert torch.load(tmp_path / "ckpt" / "last.ckpt", weights_only=True)["global_step"] == 40  # 20 batches per rank

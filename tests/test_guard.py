@@ -6,7 +6,8 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
-from lightning_gans import GANDivergenceError, NetworkOptions, VanillaGAN
+from lightning_gans import GAN, GANDivergenceError, NetworkOptions, VanillaGAN
+from lightning_gans.nets import MLPGenerator
 
 
 class PlantNaN(L.Callback):
@@ -66,3 +67,24 @@ def test_skip_policy_gives_up_after_patience(tmp_path):
     data = torch.full((256, 2), float("nan"))
     with pytest.raises(GANDivergenceError, match=r"11 consecutive discriminator updates skipped \(patience=10\)"):
         trainer(tmp_path, []).fit(model, DataLoader(TensorDataset(data), batch_size=16))
+
+
+class InfGradientDiscriminator(torch.nn.Module):
+    """Finite logits, non-finite gradient: d sqrt(w) / dw is inf at w = 0, and sqrt(0) adds nothing to the logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(2, 1)
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return self.net(x).squeeze(-1) + torch.sqrt(self.w)
+
+
+def test_skip_policy_gives_up_when_the_loss_is_finite_but_the_gradient_is_not(tmp_path):
+    # Each update is looked at twice (loss, then gradient): a finite loss must not reset the count of skips.
+    model = GAN(MLPGenerator(latent_dim=4, data_dim=2), InfGradientDiscriminator(), latent_dim=4, on_nonfinite="skip")
+    data = DataLoader(TensorDataset(torch.randn(512, 2)), batch_size=8)
+    with pytest.raises(GANDivergenceError, match=r"11 consecutive discriminator updates skipped \(patience=10\)"):
+        trainer(tmp_path, []).fit(model, data)
+    assert model.guard.skipped_steps == 11 and model.discriminator_steps == 10

@@ -1,4 +1,5 @@
-"""Exact resume: stop at an epoch boundary, resume in a "new process" (other global seed), same weights."""
+"""Exact resume: stop at an epoch boundary, resume in a "new process" (other global seed), same weights; resuming
+with other settings applies the learning rates and betas and refuses the settings that define the run."""
 
 import lightning as L
 import pytest
@@ -7,6 +8,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans import NetworkOptions, Optimization, Regularization, VanillaGAN
+from lightning_gans.resume import ResumeSettingsError
 
 DATA = torch.randn(96, 2)
 
@@ -75,3 +77,76 @@ def test_resume_at_epoch_boundary_is_bit_exact(tmp_path, schedule):
             assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
     for sched_a, sched_b in zip(straight.lr_schedulers(), resumed.lr_schedulers()):
         assert sched_a.state_dict() == sched_b.state_dict()
+
+
+# ------------------------------------------------------------------ resuming with other settings (nothing ignored)
+class RecordRates(L.Callback):
+    """The learning rates and betas the optimizers hold when each batch starts: what training really uses."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.seen.append([(o.param_groups[0]["lr"], o.param_groups[0].get("betas")) for o in trainer.optimizers])
+
+
+def _first_run(tmp_path, **kwargs):
+    L.seed_everything(0)
+    model = VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16), noise_seed=0, **kwargs)
+    checkpoint = ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
+    make_trainer(tmp_path / "a", epochs=1, callbacks=[checkpoint]).fit(model, loader())
+    return checkpoint.last_model_path
+
+
+def test_resume_with_new_learning_rates_trains_at_them_and_says_so(tmp_path, caplog):
+    path = _first_run(tmp_path)  # Optimization's defaults: 2e-4 for both
+    resumed = VanillaGAN(
+        data_dim=2,
+        networks=NetworkOptions(hidden_dim=16),
+        noise_seed=0,
+        optimization=Optimization(lr_g=1e-5, lr_d=3e-5, betas_d=(0.0, 0.9)),
+    )
+    rates = RecordRates()
+    with caplog.at_level("INFO", logger="lightning.pytorch.utilities.rank_zero"):  # (benchmark tests quiet Lightning)
+        make_trainer(tmp_path / "b", epochs=2, callbacks=[rates]).fit(resumed, loader(), ckpt_path=path)
+    # Lightning restores the optimizers' state after the module is built: without care, 2e-4 would come back.
+    assert rates.seen and all(seen == [(1e-5, (0.5, 0.999)), (3e-5, (0.0, 0.9))] for seen in rates.seen)
+    assert resumed.hparams.optimization["lr_g"] == 1e-5  # recorded = trained
+    said = [r.getMessage() for r in caplog.records if "resuming with this run's" in r.getMessage()]
+    assert said == [
+        "resuming with this run's optimization.betas_d (0.5, 0.999) -> (0, 0.9), optimization.lr_d 0.0002 -> 3e-05, "
+        "optimization.lr_g 0.0002 -> 1e-05 (in place of the checkpoint's)"
+    ]
+
+
+def test_resume_with_a_new_rate_under_lr_decay_keeps_its_place_in_the_schedule(tmp_path):
+    decay = dict(lr_decay="linear", lr_decay_steps=24)
+    path = _first_run(tmp_path, optimization=Optimization(**decay))  # 6 G steps: the rate is at 1 - 6/24 of 2e-4
+    resumed = VanillaGAN(
+        data_dim=2, networks=NetworkOptions(hidden_dim=16), noise_seed=0, optimization=Optimization(lr_g=1e-4, **decay)
+    )
+    rates = RecordRates()
+    make_trainer(tmp_path / "b", epochs=2, callbacks=[rates]).fit(resumed, loader(), ckpt_path=path)
+    assert rates.seen[0][0][0] == pytest.approx(1e-4 * (1 - 6 / 24))  # the new rate, 6 steps into its decay
+    assert rates.seen[0][1][0] == pytest.approx(2e-4 * (1 - 6 / 24))  # D's rate did not change
+    generator_schedule = resumed.lr_schedulers()[0]
+    assert generator_schedule.base_lrs == [1e-4]
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (dict(optimization=Optimization(n_critic=2)), "optimization.n_critic 1 -> 2"),
+        (dict(networks=NetworkOptions(hidden_dim=32)), "networks.hidden_dim 16 -> 32"),
+        (dict(loss="hinge"), "loss 'non_saturating' -> 'hinge'"),
+        (dict(ema_decay=0.99), "ema_decay None -> 0.99"),
+    ],
+)
+def test_resume_with_a_setting_that_defines_the_run_is_refused_naming_it(tmp_path, change, named):
+    path = _first_run(tmp_path)
+    settings = dict(data_dim=2, networks=NetworkOptions(hidden_dim=16), noise_seed=0) | change
+    trainer = make_trainer(tmp_path / "b", epochs=2)
+    with pytest.raises(ResumeSettingsError, match="differ from the checkpoint's") as refused:
+        trainer.fit(VanillaGAN(**settings), loader(), ckpt_path=path)
+    message = str(refused.value)
+    assert "\n" not in message and named in message and "start a new run" in message

@@ -59,7 +59,9 @@ REFUSED = {
     # Pairs of fields that only make sense together: the refusal names the partner.
     **{(v.__name__, "optimization", "lr_decay"): "lr_decay_steps" for v in VARIANTS},
     **{(v.__name__, "optimization", "lr_decay_steps"): "lr_decay_steps applies with lr_decay" for v in VARIANTS},
-    **{(v, "optimization", "g_steps"): "n_critic and g_steps cannot both exceed 1" for v in ("WGANGP", "WGAN", "SNGAN")},
+    **{
+        (v, "optimization", "g_steps"): "n_critic and g_steps cannot both exceed 1" for v in ("WGANGP", "WGAN", "SNGAN")
+    },
     **{(v, "optimization", "update"): "update='simultaneous'" for v in ("WGANGP", "WGAN", "SNGAN")},
     # One-sided label smoothing has no meaning for a critic's unbounded scores.
     **{(v, "regularization", "label_smoothing"): "label_smoothing applies" for v in ("WGANGP", "WGAN", "SNGAN")},

@@ -79,7 +79,8 @@ class DigitsQualityCallback(Callback):
     The real digits (scikit-learn's, at the generator's image size) are split into two disjoint halves A and B with a
     fixed seed. Reported: generated (``len(A)`` samples) vs A, and, for scale, B vs A. Lower is better; a generator
     that matches the data scores about the real-vs-real value. The result is ``self.result`` (a dict), is written to
-    ``quality.json`` in the log folder and printed. Computed on global rank zero only.
+    ``quality.json`` in the log folder and printed. Computed on global rank zero only, without collectives (the other
+    ranks are done by then).
 
     Args:
         classifier_path: the classifier's weights file; trained there on first use (see :func:`digits_classifier`).
@@ -100,12 +101,15 @@ class DigitsQualityCallback(Callback):
         self.result: dict[str, object] | None = None
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if not trainer.is_global_zero or trainer.sanity_checking:
+        if trainer.sanity_checking:
+            return
+        log_dir = trainer.log_dir  # a collective under DDP: every rank asks, before rank zero goes on alone
+        if not trainer.is_global_zero:
             return
         path = self.classifier_path or Path(trainer.default_root_dir) / "digits_classifier.pt"
         self.result = self.measure(pl_module, digits_classifier(path, epochs=self.classifier_epochs))
-        if trainer.log_dir is not None:
-            out = Path(trainer.log_dir) / "quality.json"
+        if log_dir is not None:
+            out = Path(log_dir) / "quality.json"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(self.result, indent=2) + "\n", encoding="utf-8")
             self.result["file"] = str(out)

@@ -3,6 +3,9 @@
 The same seed is used every time, so successive pictures show how the *same* latent codes evolve: a grid whose
 cells converge to one picture is mode collapse seen directly. Conditional modules (``num_classes`` set) get one row
 per class. Works with any LightningModule following the sampling protocol of :mod:`lightning_gans.sampling`.
+
+:func:`render_samples` and :func:`save_picture` are the one way samples become a picture file, here and in
+``lightning-gans sample``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from lightning_gans.convert import enlarge_for_viewing, to_unit_range
 from lightning_gans.evaluation.schedule import Schedule, step_count
 from lightning_gans.sampling import check_can_sample, sample_from
 
-__all__ = ["SampleGridCallback", "scatter_figure"]
+__all__ = ["SampleGridCallback", "render_samples", "save_picture", "scatter_figure"]
 
 
 def scatter_figure(samples: Tensor, mode_centers: Tensor | None = None, title: str = ""):
@@ -62,8 +65,34 @@ def _figure_to_tensor(figure) -> Tensor:
     return rgba[..., :3].permute(2, 0, 1).float() / 255.0  # (3, H, W) in [0, 1]
 
 
+def render_samples(
+    samples: Tensor, nrow: int | None = None, mode_centers: Tensor | None = None, title: str = ""
+) -> Tensor:
+    """The picture of ``samples``, ``(3, H, W)`` floats in ``[0, 1]``: images ``(N, C, H, W)`` in ``[-1, 1]`` as a
+    grid of ``nrow`` per row (default: square), 2-D points ``(N, 2)`` as a scatter plot over ``mode_centers``.
+
+    >>> render_samples(torch.zeros(16, 1, 28, 28)).shape  # 4 x 4 cells of 28 px, 2 px apart
+    torch.Size([3, 122, 122])
+    """
+    if samples.dim() == 2 and samples.shape[1] == 2:
+        return _figure_to_tensor(scatter_figure(samples, mode_centers, title))
+    if samples.dim() != 4:
+        raise ValueError(f"pictures are drawn of images (N, C, H, W) or 2-D points (N, 2), got {tuple(samples.shape)}")
+    nrow = nrow or math.ceil(math.sqrt(len(samples)))
+    return make_grid(to_unit_range(samples.detach().cpu()), nrow=nrow, padding=2, pad_value=1.0)  # grey -> 3 channels
+
+
+def save_picture(image: Tensor, path: str | os.PathLike) -> Path:
+    """Save a rendered picture (:func:`render_samples`) as PNG, small ones enlarged (nearest neighbour) to a
+    viewable size; returns the path."""
+    path = Path(path)
+    save_image(enlarge_for_viewing(image), path)
+    return path
+
+
 class SampleGridCallback(Callback):
-    """Every N steps or epochs, draw ``num_samples`` samples from fixed noise, save a PNG and log it.
+    """Every N steps or epochs, and once more when training ends, draw ``num_samples`` samples from fixed noise,
+    save a PNG and log it.
 
     Images ``(N, C, H, W)`` become a grid (one row per class for conditional modules); 2-D samples ``(N, 2)`` become
     a scatter plot over ``mode_centers``. Images go to TensorBoard (``add_image``), W&B (``log_image``) and MLflow
@@ -110,6 +139,7 @@ class SampleGridCallback(Callback):
         self.mode_centers = mode_centers
         self.saved: list[Path] = []
         self._told: set[str] = set()
+        self._drawn_at: int | None = None  # trainer.global_step of the last picture (set on every rank alike)
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         if stage == "fit":
@@ -125,6 +155,11 @@ class SampleGridCallback(Callback):
             self.schedule.record(0.0, step_count(trainer, pl_module))
             self.log_samples(trainer, pl_module)
 
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # The final weights always get a picture (a run shorter than the schedule would otherwise have none).
+        if self._drawn_at != trainer.global_step:
+            self.log_samples(trainer, pl_module)
+
     def render(self, pl_module: LightningModule, title: str = "", mode_centers: Tensor | None = None) -> Tensor:
         """The picture for the current weights: ``(3, H, W)`` floats in ``[0, 1]``."""
         num_classes = getattr(pl_module, "num_classes", None)
@@ -134,30 +169,22 @@ class SampleGridCallback(Callback):
             labels, nrow = torch.arange(num_classes).repeat_interleave(per_class), per_class
         n = self.num_samples if labels is None else len(labels)
         samples = sample_from(pl_module, n, seed=self.seed, labels=labels)
-        if samples.dim() == 2 and samples.shape[1] == 2:
-            centers = self.mode_centers if self.mode_centers is not None else mode_centers
-            figure = scatter_figure(samples, centers, title)
-            return _figure_to_tensor(figure)
-        if samples.dim() != 4:
-            shape = tuple(samples.shape)
-            raise ValueError(f"SampleGridCallback draws images (N, C, H, W) or 2-D points (N, 2), got {shape}")
-        nrow = nrow or math.ceil(math.sqrt(n))
-        grid = make_grid(to_unit_range(samples.cpu()), nrow=nrow, padding=2, pad_value=1.0)  # grey -> 3 channels
-        return grid
+        centers = self.mode_centers if self.mode_centers is not None else mode_centers
+        return render_samples(samples, nrow, centers, title)
 
     def log_samples(self, trainer: Trainer, pl_module: LightningModule) -> Path | None:
         """Render, save the PNG and send it to every logger; returns the PNG path (``None`` off rank zero)."""
         if trainer.sanity_checking:
             return None
+        epoch, step = self._position(trainer)
+        self._drawn_at = trainer.global_step
         directory = self.output_dir or Path(trainer.log_dir or trainer.default_root_dir) / "samples"  # every rank
         if not trainer.is_global_zero:
             return None
-        step = getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step)
         centers = getattr(trainer.datamodule, "mode_centers", None)
-        image = self.render(pl_module, title=f"epoch {trainer.current_epoch}, step {step}", mode_centers=centers)
+        image = self.render(pl_module, title=f"epoch {epoch}, step {step}", mode_centers=centers)
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{self.tag}_epoch{trainer.current_epoch:03d}_step{step:07d}.png"
-        save_image(enlarge_for_viewing(image), path)  # small grids enlarged (nearest) to a viewable size
+        path = save_picture(image, directory / f"{self.tag}_epoch{epoch:03d}_step{step:07d}.png")
         self.saved.append(path)
         for logger in trainer.loggers:
             if not self._send(logger, image, path, step):
@@ -168,6 +195,13 @@ class SampleGridCallback(Callback):
                         f"{kind} has no image support: sample pictures are saved as PNG files in {directory}"
                     )
         return path
+
+    @staticmethod
+    def _position(trainer: Trainer) -> tuple[int, int]:
+        """``(epoch, step)`` as the file names show them: the running epoch (``trainer.current_epoch`` already counts
+        the last one as completed when training ends) and Lightning's logging step."""
+        epoch = max(trainer.fit_loop.epoch_progress.current.ready - 1, 0)
+        return epoch, getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", trainer.global_step)
 
     def _send(self, logger: Logger, image: Tensor, path: Path, step: int) -> bool:
         try:

@@ -97,7 +97,10 @@ def evaluate_generator(
     fake_features, fake_logits = extract_features(extractor, fake, batch_size, device)
     check_sample_counts(chosen, num_samples, kid_subset_size, fake_features.shape[1])
     accuracy = bool(num_classes) and extractor.num_classes == num_classes
-    metric = FeatureMetrics(chosen, kid_subset_size, seed, num_classes=num_classes, class_accuracy=accuracy)
+    # Every sample is in this process: no gathering from other ranks (a rank-zero-only caller under DDP would hang).
+    metric = FeatureMetrics(
+        chosen, kid_subset_size, seed, num_classes=num_classes, class_accuracy=accuracy, sync_on_compute=False
+    )
     metric.update(fake_features, real=False, logits=fake_logits, labels=labels)
     num_real = None
     if real is not None:

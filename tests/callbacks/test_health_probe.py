@@ -56,7 +56,7 @@ def test_a_collapsed_generator_has_zero_diversity_and_a_packed_discriminator_is_
 
 
 def test_probe_arguments_are_checked_by_name():
-    with pytest.raises(ValueError, match="probe_size must be an int >= 2, got 1"):
+    with pytest.raises(ValueError, match=r"probe_size must be an int in \[2, 4096\], got 1"):
         HealthProbe(probe_size=1)
     with pytest.raises(TypeError, match=r"seed must be an int, got .0. \(str\)"):
         HealthProbe(seed="0")

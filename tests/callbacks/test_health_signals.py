@@ -12,13 +12,13 @@ from lightning_gans.callbacks.health.signals import (
     GradNormTracker,
     class_histogram,
     histogram_entropy,
-    knn_precision,
     layer_of,
     mean_pairwise_distance,
     modes_seen,
     saturation,
     separation_auc,
 )
+from lightning_gans.metrics import knn_precision_recall
 
 
 def test_mean_pairwise_distance_of_known_batches():
@@ -117,6 +117,10 @@ def test_grad_norm_tracker_ignores_frozen_parameters():
     assert GradNormTracker(net).layer_names == ["root"]
 
 
+def precision(fake, real):
+    return knn_precision_recall(fake, real)[0]
+
+
 def test_knn_precision_is_near_one_on_the_data_and_below_the_threshold_between_its_modes():
     from lightning_gans.data.toy import MIXTURE_STD, mixture_centers
 
@@ -128,11 +132,11 @@ def test_knn_precision_is_near_one_on_the_data_and_below_the_threshold_between_i
 
     std = MIXTURE_STD["grid"]
     real = draw(std)
-    assert knn_precision(draw(std), real) > 0.9  # the data against the data
-    assert knn_precision(draw(3 * std), real) < 0.5  # modes 3x wider: smeared, off the data
-    assert knn_precision(real + 100.0, real) == 0.0
+    assert precision(draw(std), real) > 0.9  # the data against the data
+    assert precision(draw(3 * std), real) < 0.5  # modes 3x wider: smeared, off the data
+    assert precision(real + 100.0, real) == 0.0
 
 
 def test_knn_precision_needs_more_samples_than_neighbours():
-    with pytest.raises(ValueError, match="more than neighborhood=3 samples, got 3 and 10"):
-        knn_precision(torch.zeros(3, 2), torch.zeros(10, 2))
+    with pytest.raises(ValueError, match="more than neighborhood=3 samples each, got 3 and 10"):
+        precision(torch.zeros(3, 2), torch.zeros(10, 2))

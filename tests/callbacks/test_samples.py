@@ -159,3 +159,15 @@ def test_bad_arguments_are_named() -> None:
 
     with pytest.raises(ValueError, match="2-D points"):
         SampleGridCallback().render(ThreeD())
+
+
+def test_a_run_shorter_than_the_schedule_still_ends_with_a_picture(tmp_path) -> None:
+    callback = SampleGridCallback(num_samples=4, every_n_epochs=5, output_dir=tmp_path)
+    _fit(tmp_path, PlainImages(), callback, max_steps=3)  # 2 batches per epoch: ends in epoch 1, before epoch 5
+    assert [p.name for p in callback.saved] == ["samples_epoch001_step0000003.png"]
+
+
+def test_the_final_picture_is_not_drawn_twice(tmp_path) -> None:
+    callback = SampleGridCallback(num_samples=4, every_n_steps=2, output_dir=tmp_path)
+    _fit(tmp_path, PlainImages(), callback, max_steps=4)  # the scheduled picture of step 4 is the final one
+    assert [p.name for p in callback.saved] == ["samples_epoch000_step0000001.png", "samples_epoch001_step0000003.png"]

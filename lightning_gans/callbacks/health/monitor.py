@@ -76,7 +76,7 @@ class GANHealthMonitor(Callback):
             hence the default 500.
         thresholds: the rules' thresholds, :class:`~lightning_gans.callbacks.health.thresholds.HealthThresholds`
             (its docstring gives the measurement behind each default).
-        probe_size: real and fake samples per probe (>= 2).
+        probe_size: real and fake samples per probe (2 to 4096: the probe holds their pairwise distances).
         seed: seed of the fixed noise of the fake probe.
         classifier: optional ``nn.Module`` (or method of one) mapping samples to class logits ``(N, K)``.
         feature_extractor: optional feature extractor spec, exactly as ``EvaluationCallback`` takes it: a registered
@@ -84,17 +84,20 @@ class GANHealthMonitor(Callback):
             features, e.g. the ``features`` method of :class:`~lightning_gans.metrics.classifier.MNISTClassifier`.
         stop_on_diagnosis: set ``trainer.should_stop`` on a diagnosis.
         log_layer_norms: also log every layer's gradient norm (``health/g_grad_norm/<layer>``).
-        grad_window: generator steps before each check whose gradient norms are averaged.
+        grad_window: generator steps before each check whose gradient norms are averaged, at most
+            ``check_every_n_steps`` (default: 4, or ``check_every_n_steps`` when that is smaller).
         d_loss_key: ``trainer.callback_metrics`` key of the discriminator loss.
         g_loss_key: ``trainer.callback_metrics`` key of the generator loss.
 
     >>> monitor = GANHealthMonitor(check_every_n_steps=50, warmup_steps=200, thresholds=HealthThresholds(patience=2))
     >>> monitor.diagnoses, monitor.thresholds.patience, monitor.thresholds.diversity_threshold
     ([], 2, 0.2)
-    >>> GANHealthMonitor(probe_size=1)
+    >>> GANHealthMonitor(probe_size=100_000)
     Traceback (most recent call last):
     ...
-    ValueError: probe_size must be an int >= 2, got 1
+    ValueError: probe_size must be an int in [2, 4096], got 100000
+    >>> GANHealthMonitor(check_every_n_steps=2).grad_window  # the default window fits a short interval
+    2
     """
 
     def __init__(
@@ -108,14 +111,21 @@ class GANHealthMonitor(Callback):
         feature_extractor: str | nn.Module | Callable[[Tensor], Tensor] | None = None,
         stop_on_diagnosis: bool = False,
         log_layer_norms: bool = False,
-        grad_window: int = 4,
+        grad_window: int | None = None,
         d_loss_key: str = "loss/d",
         g_loss_key: str = "loss/g",
     ) -> None:
         super().__init__()
         self.check_every_n_steps = check_int("check_every_n_steps", check_every_n_steps, minimum=1)
         self.warmup_steps = check_int("warmup_steps", warmup_steps, minimum=0)
-        self.grad_window = check_int("grad_window", grad_window, minimum=1, maximum=check_every_n_steps)
+        if grad_window is None:  # the default follows a short check interval instead of refusing it
+            grad_window = min(4, self.check_every_n_steps)
+        elif check_int("grad_window", grad_window, minimum=1) > self.check_every_n_steps:
+            raise ValueError(
+                f"grad_window must be an int in [1, check_every_n_steps={self.check_every_n_steps}] (the steps before "
+                f"each check whose gradient norms are averaged), got {grad_window}"
+            )
+        self.grad_window = grad_window
         if not isinstance(thresholds, HealthThresholds):
             raise TypeError(f"thresholds must be a HealthThresholds, got {type(thresholds).__name__}")
         for name, flag in (("stop_on_diagnosis", stop_on_diagnosis), ("log_layer_norms", log_layer_norms)):

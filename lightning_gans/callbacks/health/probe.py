@@ -18,7 +18,6 @@ from torch import Tensor, nn
 from lightning_gans.callbacks.health.signals import (
     class_histogram,
     histogram_entropy,
-    knn_precision,
     mean_pairwise_distance,
     modes_seen,
     saturation,
@@ -27,9 +26,12 @@ from lightning_gans.callbacks.health.signals import (
 from lightning_gans.checks import check_int
 from lightning_gans.evaluation.features import get_feature_extractor
 from lightning_gans.metrics.conditional import within_class_std
+from lightning_gans.metrics.precision_recall import NEIGHBORHOOD, knn_precision_recall
 from lightning_gans.sampling import sample_from
 
-PRECISION_NEIGHBORHOOD = 3  # k of the k-NN balls: torch-fidelity's default, as in Kynkäänniemi et al.
+#: The largest probe: its pairwise distances hold probe_size^2 values (4096: 134 MB in float64; 100,000 would ask
+#: for 80 GB and fail deep inside torch).
+MAX_PROBE_SIZE = 4096
 
 
 class HealthProbe:
@@ -42,7 +44,7 @@ class HealthProbe:
       latents every time) / that of the real probe; ``feature_diversity_ratio`` the same in
       ``feature_extractor`` space;
     - ``precision``: the share of those fakes inside a real probe sample's 3-NN ball (improved precision,
-      :func:`~lightning_gans.callbacks.health.signals.knn_precision`); ``feature_precision`` the same in
+      :func:`~lightning_gans.metrics.knn_precision_recall`); ``feature_precision`` the same in
       ``feature_extractor`` space (both need ``probe_size >= 4``);
     - for a conditional module (``num_classes`` set; the fakes' classes cycle ``0, 1, ..., num_classes - 1``, each
       class with its own fixed noise): ``within_class_diversity_ratio``, the per-class ratio of
@@ -60,7 +62,7 @@ class HealthProbe:
     statistics, spectral-norm vectors) restored afterwards.
 
     Args:
-        probe_size: real and fake samples per probe (>= 2).
+        probe_size: real and fake samples per probe (2 to :data:`MAX_PROBE_SIZE`).
         seed: seed of the fixed noise of the fakes.
         classifier: optional ``nn.Module`` (or method of one) mapping samples to class logits ``(N, K)``.
         feature_extractor: optional feature extractor spec, as ``EvaluationCallback`` takes it (a registered name such
@@ -83,7 +85,7 @@ class HealthProbe:
         feature_extractor: str | nn.Module | Callable[[Tensor], Tensor] | None = None,
         saturation_prob: float = 0.02,
     ) -> None:
-        check_int("probe_size", probe_size, minimum=2)
+        check_int("probe_size", probe_size, minimum=2, maximum=MAX_PROBE_SIZE)
         check_int("seed", seed)
         if classifier is not None and not callable(classifier):
             raise TypeError(
@@ -153,12 +155,11 @@ class HealthProbe:
             for key in ("diversity", "feature_diversity"):
                 if key in fake_stats:  # (a real probe without spread gives a huge ratio: never "collapsed")
                     out[f"{key}_ratio"] = fake_stats[key] / self._real_stats[key].clamp_min(1e-12)
-            if min(len(real), len(fake)) > PRECISION_NEIGHBORHOOD:
-                out["precision"] = knn_precision(fake, real, PRECISION_NEIGHBORHOOD)
+            if min(len(real), len(fake)) > NEIGHBORHOOD:
+                out["precision"] = torch.tensor(knn_precision_recall(fake, real)[0])
                 if "features" in fake_stats:
-                    out["feature_precision"] = knn_precision(
-                        fake_stats["features"], self._real_stats["features"], PRECISION_NEIGHBORHOOD
-                    )
+                    features = fake_stats["features"], self._real_stats["features"]
+                    out["feature_precision"] = torch.tensor(knn_precision_recall(*features)[0])
             if "class_counts" in fake_stats:
                 out["class_entropy"] = histogram_entropy(fake_stats["class_counts"])
                 out["real_class_entropy"] = histogram_entropy(self._real_stats["class_counts"])

@@ -8,7 +8,7 @@ stored in a network), so each signal can be checked against a closed-form value:
 - :func:`saturation` - how many real and fake samples the discriminator classifies with near-certainty; at 1 the
   sigmoid of the discriminator is stuck at 0/1 and a minimax generator receives no gradient.
 - :func:`separation_auc` - how well the discriminator tells real from fake, whatever its logits' scale.
-- :func:`knn_precision` - the share of fakes that lie on the data (inside a real sample's k-NN ball); it falls when
+- :func:`~lightning_gans.metrics.knn_precision_recall`'s precision - the share of fakes that lie on the data (inside a real sample's k-NN ball); it falls when
   the fakes smear between the data's modes.
 - :func:`class_histogram`, :func:`histogram_entropy`, :func:`modes_seen` - the class spread of samples under a
   classifier.
@@ -83,28 +83,6 @@ def separation_auc(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     real = real_logits.detach().float().flatten()[:, None]  # (R, 1)
     fake = fake_logits.detach().float().flatten()[None, :]  # (1, F)
     return (real > fake).float().mean() + 0.5 * (real == fake).float().mean()
-
-
-def knn_precision(fake: Tensor, real: Tensor, neighborhood: int = 3) -> Tensor:
-    """Improved precision (Kynkäänniemi et al., 2019): the share of ``fake`` samples inside the ball of at least one
-    ``real`` sample, whose radius is that sample's distance to its ``neighborhood``-th nearest real neighbour.
-
-    Computed by torch-fidelity (as :class:`~lightning_gans.metrics.precision_recall.KnnPrecisionRecall` is), on
-    samples flattened to vectors; both sets need more than ``neighborhood`` samples. Real data against more real
-    data score near 1; fakes smeared between the modes score low.
-
-    >>> real = torch.tensor([[0.0], [1.0], [2.0], [3.0]])  # every real ball has radius 1 (neighborhood=1)
-    >>> knn_precision(torch.tensor([[1.5], [10.0]]), real, neighborhood=1)
-    tensor(0.5000)
-    """
-    from torch_fidelity.metric_prc import calculate_precision_recall_full
-
-    if min(len(fake), len(real)) <= neighborhood:
-        raise ValueError(
-            f"fake and real need more than neighborhood={neighborhood} samples, got {len(fake)} and {len(real)}"
-        )
-    precision, _ = calculate_precision_recall_full(fake.flatten(1).float(), real.flatten(1).float(), neighborhood)
-    return torch.tensor(precision)
 
 
 def class_histogram(logits: Tensor) -> Tensor:
