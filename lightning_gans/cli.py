@@ -23,7 +23,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
 from lightning_gans import checkpoints
-from lightning_gans.batches import check_data_matches
+from lightning_gans.engine.batches import check_data_matches
 from lightning_gans.callbacks.last_checkpoint import KeepLastCheckpoint
 from lightning_gans.cli_support import (
     CLIError,

@@ -20,9 +20,9 @@ The step never waits for the device: losses, logits, penalties and (when wanted)
 device tensors in :attr:`GAN.step_stats`, logged only on Lightning's logging steps (``log_every_n_steps``), and the
 divergence guard looks at its on-device flags only at logging steps, before a checkpoint is written and at the end.
 The file is over 300 lines because it is the one training loop: the two phases, the hooks around the optimizer
-steps and the checkpointed counters belong together. Batch checks live in ``batches.py``, sampling in
-``generation.py``, the divergence guard (its decisions and its acting on updates) in ``guard.py``, the option groups
-in ``options.py``.
+steps and the checkpointed counters belong together. Its internals live in :mod:`lightning_gans.engine` (batch
+checks, the divergence guard with its acting on updates, the EMA, the noise seeds), sampling in ``sampling.py``, the
+option groups in ``options.py``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from torch import Tensor, nn
 
 from lightning_gans import checkpoints
 from lightning_gans.augment import DiffAugment
-from lightning_gans.batches import (
+from lightning_gans.engine.batches import (
     check_batches_seen,
     check_data_matches,
     check_first_batch,
@@ -49,16 +49,16 @@ from lightning_gans.batches import (
     split_batch,
 )
 from lightning_gans.checks import check_bool, check_choice, check_int, check_number
-from lightning_gans.ema import GeneratorEMA
-from lightning_gans.generation import GeneratorSampling
-from lightning_gans.guard import DivergenceGuard, GuardedUpdates
+from lightning_gans.engine.ema import GeneratorEMA
+from lightning_gans.sampling import GeneratorSampling
+from lightning_gans.engine.guard import DivergenceGuard, GuardedUpdates
 from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.option_group import merged
 from lightning_gans.options import Optimization, Regularization, options_as_dict
 from lightning_gans.regularizers import discriminator_regularizers
 from lightning_gans.resume import check_resume_settings
-from lightning_gans.rng import global_rng_state, restore_global_rng, step_seed
+from lightning_gans.engine.rng import global_rng_state, restore_global_rng, step_seed
 from lightning_gans.strategies import check_strategy, prepare_strategy
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
@@ -78,7 +78,7 @@ class GAN(GeneratorSampling, GuardedUpdates, LightningModule):
         optimization / regularization: the option groups of :mod:`lightning_gans.options`.
         ema_decay: keep an exponential moving average of G (used by :meth:`sample`) with this decay, warmed up as
             ``min(decay, (1 + n) / (10 + n))`` over the first EMA updates; ``None`` = off.
-        on_nonfinite: ``"raise"`` stops with a :class:`~lightning_gans.guard.GANDivergenceError` (checked without
+        on_nonfinite: ``"raise"`` stops with a :class:`~lightning_gans.engine.guard.GANDivergenceError` (checked without
             syncing the device), ``"skip"`` skips the update (one sync per update).
         noise_seed: seed of the noise the engine draws (latents, penalties, augmentation); drawn from the global RNG
             if ``None``.

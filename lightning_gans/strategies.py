@@ -59,7 +59,8 @@ def prepare_strategy(trainer: Trainer) -> None:
 def check_strategy(gan: LightningModule) -> None:
     """Fail early, with the fix, on set-ups that break a GAN later (called by the engine at fit start).
 
-    - DDP without ``find_unused_parameters=True``: each phase leaves one network without gradients.
+    - DDP without ``find_unused_parameters=True``: each phase leaves one network without gradients (the engine's
+      ``setup`` sets it, see :func:`prepare_strategy`: this catches a subclass whose ``setup`` skipped the engine's).
     - SyncBatchNorm in a discriminator with a gradient penalty / R1: SyncBatchNorm has no double backward.
     - BatchNorm in such a discriminator: allowed, but the penalty is then not per-sample (a warning).
     """

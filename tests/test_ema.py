@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from lightning_gans.ema import GeneratorEMA, warmup_decay
+from lightning_gans.engine.ema import GeneratorEMA, warmup_decay
 
 
 def test_warmup_decay_is_the_closed_form():

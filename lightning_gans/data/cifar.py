@@ -11,7 +11,6 @@ from torch.utils.data import Dataset
 from lightning_gans.checks import check_choice
 from lightning_gans.data._common import Uint8ImageDataset, describe_files
 from lightning_gans.data.images import ImageDataModule
-from lightning_gans.nets.dcgan import SUPPORTED_IMAGE_SIZES  # the sizes the DCGAN networks are built for
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -87,7 +86,6 @@ class CIFAR10DataModule(ImageDataModule):
             download=download,
             num_workers=num_workers,
             seed=seed,
-            allowed_sizes=SUPPORTED_IMAGE_SIZES,
         )
         self.split = check_choice("split", split, ("train", "test"))
         self.root = cifar10_root(self.data_dir)

@@ -21,7 +21,6 @@ from lightning_gans.data._common import (
     build_loader,
 )
 from lightning_gans.data.mnist_files import MNIST_SPLITS, ensure_mnist_files, load_mnist_arrays
-from lightning_gans.nets.dcgan import SUPPORTED_IMAGE_SIZES  # the sizes the DCGAN networks are built for
 
 
 class ImageDataModule(LightningDataModule):
@@ -51,14 +50,11 @@ class ImageDataModule(LightningDataModule):
         download: bool = False,
         num_workers: int = 0,
         seed: int = 0,
-        allowed_sizes: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
         self.data_dir: Path = check_dir("data_dir", data_dir)
-        if allowed_sizes is None:
-            self.image_size = check_int("image_size", image_size, 4)
-        else:
-            self.image_size = check_choice("image_size", image_size, allowed_sizes)
+        # Any size: the model says which sizes its networks take, and the engine checks data and model agree.
+        self.image_size = check_int("image_size", image_size, 4)
         self.channels = check_int("channels", channels, 1)
         self.num_classes = check_int("num_classes", num_classes, 1)
         self.batch_size = check_int("batch_size", batch_size, 1)
@@ -148,7 +144,6 @@ class MNISTDataModule(ImageDataModule):
             download=download,
             num_workers=num_workers,
             seed=seed,
-            allowed_sizes=SUPPORTED_IMAGE_SIZES,
         )
         self.split = check_choice("split", split, MNIST_SPLITS)
         self.save_hyperparameters()

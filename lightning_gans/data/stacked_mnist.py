@@ -15,7 +15,6 @@ from torch.utils.data import Dataset
 from lightning_gans.checks import check_choice, check_int
 from lightning_gans.data.images import ImageDataModule
 from lightning_gans.data.mnist_files import MNIST_SPLITS, ensure_mnist_files, load_mnist_arrays
-from lightning_gans.nets.dcgan import SUPPORTED_IMAGE_SIZES  # the sizes the DCGAN networks are built for
 
 
 def stacked_mode_ids(digits: Tensor) -> Tensor:
@@ -108,7 +107,6 @@ class StackedMNISTDataModule(ImageDataModule):
             download=download,
             num_workers=num_workers,
             seed=seed,
-            allowed_sizes=SUPPORTED_IMAGE_SIZES,
         )
         self.num_samples = check_int("num_samples", num_samples, 1)
         self.split = check_choice("split", split, MNIST_SPLITS)

@@ -173,8 +173,8 @@ def test_image_folder_flat_and_missing(tmp_path):
 
 
 def test_arguments_are_validated(mnist_test_only):
-    with pytest.raises(ValueError, match=r"image_size must be one of 28, 32, 64; got 30"):
-        MNISTDataModule(mnist_test_only, image_size=30)
+    with pytest.raises(ValueError, match=r"image_size must be an int >= 4, got 2"):
+        MNISTDataModule(mnist_test_only, image_size=2)
     with pytest.raises(ValueError, match="batch_size must be an int >= 1, got 0"):
         StackedMNISTDataModule(mnist_test_only, batch_size=0)
     with pytest.raises(TypeError, match="batch_size must be an int"):

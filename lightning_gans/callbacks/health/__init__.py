@@ -14,7 +14,7 @@ Layout, one concept per module:
 - :mod:`~lightning_gans.callbacks.health.diagnosis` - :class:`Diagnosis` (the one record type), its kinds,
   :class:`GANHealthWarning` and the warning text;
 - :mod:`~lightning_gans.callbacks.health.remedies` - the remedies, worded for our GAN or for a foreign module;
-- ``_engine`` - every question asked of the watched module (which network an optimizer updates, its loss).
+- ``watched`` - the monitor's view of any module: every question asked of it (which network an optimizer updates, its loss).
 """
 
 from lightning_gans.callbacks.health.diagnosis import Diagnosis, GANHealthWarning

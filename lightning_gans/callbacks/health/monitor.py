@@ -10,7 +10,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities.rank_zero import rank_zero_warn
 from torch import Tensor, nn
 
-from lightning_gans.callbacks.health import _engine
+from lightning_gans.callbacks.health import watched
 from lightning_gans.callbacks.health.diagnosis import (
     VANISHING_GRADIENTS,
     Diagnosis,
@@ -155,9 +155,9 @@ class GANHealthMonitor(Callback):
                     f"got {type(getattr(pl_module, name, None)).__name__} on {type(pl_module).__name__}"
                 )
         check_can_sample(pl_module, "GANHealthMonitor")
-        self._trackers = {"g": GradNormTracker(pl_module.generator), "d": GradNormTracker(pl_module.discriminator)}
+        self._trackers = {net: GradNormTracker(getattr(pl_module, net)) for net in ("generator", "discriminator")}
         self._settings = module_settings(pl_module)
-        self.rules.saturation_route = _engine.loss_is_sigmoid(pl_module)
+        self.rules.saturation_route = watched.loss_is_sigmoid(pl_module)
         for extra in self.probe.extra_modules:
             extra.to(pl_module.device)
         self.probe.reset_statistics()
@@ -165,13 +165,13 @@ class GANHealthMonitor(Callback):
     def on_before_optimizer_step(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: torch.optim.Optimizer
     ) -> None:
-        net = _engine.network_of(pl_module, optimizer)
+        net = watched.network_of(pl_module, optimizer)
         if net is None:
             return  # an optimizer of neither network
         # Only the last `grad_window` generator steps before a check (and the D steps among them) are measured.
         if self.generator_steps % self.check_every_n_steps >= self.check_every_n_steps - self.grad_window:
             self._trackers[net].accumulate()
-        if net == "g":
+        if net == "generator":
             self.generator_steps += 1
 
     def on_train_batch_end(
@@ -198,14 +198,14 @@ class GANHealthMonitor(Callback):
     def _check(self, trainer: pl.Trainer, pl_module: pl.LightningModule, step: int) -> None:
         signals: dict[str, float] = {}
         layer_norms: dict[str, float] = {}
-        for net in ("g", "d"):
+        for net, short in (("generator", "g"), ("discriminator", "d")):  # logged as health/g_..., health/d_...
             summary = self._trackers[net].read_and_reset()
             if summary is None:
                 continue
             name, weakest = summary.min_layer
-            signals[f"{net}_grad_norm"], signals[f"{net}_grad_norm_min_layer"] = summary.total, weakest
+            signals[f"{short}_grad_norm"], signals[f"{short}_grad_norm_min_layer"] = summary.total, weakest
             self._weakest[net] = name
-            layer_norms |= {f"{net}_grad_norm/{layer}": v for layer, v in summary.layers.items()}
+            layer_norms |= {f"{short}_grad_norm/{layer}": v for layer, v in summary.layers.items()}
         signals |= self.probe.measure(pl_module, pack=self._settings.get("pack") or 1)
         signals |= self._losses(trainer, pl_module, step)
         findings = self.rules.update(step, signals) if step > self.warmup_steps else []
@@ -229,7 +229,7 @@ class GANHealthMonitor(Callback):
         """The losses under the configured keys; warn once if, at the first check after warm-up, one never showed."""
         out = {}
         for signal, key in self.loss_keys.items():
-            value = _engine.step_value(pl_module, key)
+            value = watched.step_value(pl_module, key)
             if value is None:
                 value = trainer.callback_metrics.get(key, trainer.callback_metrics.get(f"{key}_step"))
             if value is not None:
@@ -250,11 +250,11 @@ class GANHealthMonitor(Callback):
         images = self.probe.real is not None and self.probe.real.ndim >= 4
         diagnosis.remedies = remedies_for(diagnosis.kind, self._settings, images=images)
         evidence = diagnosis.evidence
-        deep = len(self._trackers["g"].layer_names) > 1
+        deep = len(self._trackers["generator"].layer_names) > 1
         if diagnosis.kind == VANISHING_GRADIENTS and "g_grad_norm" in evidence and deep:
             diagnosis.reasons = [
                 *diagnosis.reasons,
-                f"weakest generator layer '{self._weakest['g']}': gradient norm "
+                f"weakest generator layer '{self._weakest['generator']}': gradient norm "
                 f"{evidence['g_grad_norm_min_layer']:.3g} (whole generator {evidence['g_grad_norm']:.3g})",
             ]
         diagnosis.evidence = dict(evidence)

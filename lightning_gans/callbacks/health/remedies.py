@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from lightning_gans.callbacks.health import _engine
+from lightning_gans.callbacks.health import watched
 from lightning_gans.callbacks.health.diagnosis import KINDS, MODE_COLLAPSE, OFF_DATA, VANISHING_GRADIENTS
 from lightning_gans.callbacks.health.diagnosis import WITHIN_CLASS_COLLAPSE as WITHIN
 
@@ -302,9 +302,9 @@ def module_settings(pl_module: nn.Module) -> dict:
     >>> settings["ours"], settings["loss"]
     (False, None)
     """
-    settings = {key: _engine.hyperparameter(pl_module, key) for key in HYPERPARAMETERS}
-    settings["ours"] = _engine.is_library_gan(pl_module)
-    settings["loss"] = _engine.loss_name(pl_module)  # None for a custom loss callable: nothing to tailor to
+    settings = {key: watched.hyperparameter(pl_module, key) for key in HYPERPARAMETERS}
+    settings["ours"] = watched.is_library_gan(pl_module)
+    settings["loss"] = watched.loss_name(pl_module)  # None for a custom loss callable: nothing to tailor to
     d = getattr(pl_module, "discriminator", None)
     modules = list(d.modules()) if isinstance(d, nn.Module) else []
     settings["spectral_norm"] = any(

@@ -1,8 +1,9 @@
-"""Every question the health monitor asks about the module it watches, answered in one place.
+"""The monitor's view of the module it watches: every question it asks about that module, answered in one place.
 
 The monitor works with any LightningModule that has a ``generator`` and a ``discriminator``; for this library's own
 :class:`~lightning_gans.gan.GAN` it can say more (the loss, the hyperparameters to name in remedies). Each query is
-one small function here, so the rest of the package never inspects the engine directly.
+one small function here, so the rest of the package never inspects a module directly. The networks are named as
+the engine names them: ``"generator"`` and ``"discriminator"``.
 """
 
 from __future__ import annotations
@@ -25,19 +26,19 @@ def is_library_gan(module: nn.Module) -> bool:
 
 
 def network_of(module: nn.Module, optimizer: torch.optim.Optimizer) -> str | None:
-    """``"g"`` when ``optimizer`` updates ``module.generator``, ``"d"`` for ``module.discriminator``, else ``None``.
+    """``"generator"`` or ``"discriminator"``: the network of ``module`` that ``optimizer`` updates, else ``None``.
 
     >>> m = nn.Module()
     >>> m.generator, m.discriminator = nn.Linear(2, 2), nn.Linear(2, 1)
     >>> network_of(m, torch.optim.SGD(m.discriminator.parameters(), lr=0.1))
-    'd'
+    'discriminator'
     """
     if is_library_gan(module):
-        return module.network_of(optimizer)[0]  # the engine's one answer: "generator" / "discriminator"
+        return module.network_of(optimizer)  # the engine's one answer
     first = optimizer.param_groups[0]["params"][0]
-    for key, name in (("g", "generator"), ("d", "discriminator")):
+    for name in ("generator", "discriminator"):
         if any(first is p for p in getattr(module, name).parameters()):
-            return key
+            return name
     return None
 
 
