@@ -47,7 +47,7 @@ class CIFAR10DataModule(ImageDataModule):
 
     Args:
         data_dir: the folder that contains ``cifar-10-batches-py`` (or that folder itself).
-        image_size: 28, 32 (native) or 64.
+        image_size: output side length (32 is native; any size >= 4, the DCGAN networks take 28, 32 and 64).
         batch_size: images per training batch.
         download: fetch and unpack the archive with torchvision (needs network, 163 MB).
         split: ``"train"`` (50,000 images) or ``"test"`` (10,000).

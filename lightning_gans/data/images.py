@@ -104,7 +104,7 @@ class MNISTDataModule(ImageDataModule):
 
     Args:
         data_dir: folder holding the IDX files.
-        image_size: 28, 32 or 64.
+        image_size: output side length (any size >= 4; the DCGAN networks take 28, 32 and 64).
         batch_size: images per training batch.
         download: fetch missing files with torchvision's downloader (needs network).
         split: ``"train"`` (60,000), ``"test"`` (10,000, ``t10k-*``) or ``"auto"``: the training files if present,

@@ -69,7 +69,7 @@ class StackedMNISTDataModule(ImageDataModule):
 
     Args:
         data_dir: folder holding the MNIST IDX files (see :class:`~lightning_gans.data.MNISTDataModule`).
-        image_size: 28, 32 or 64.
+        image_size: output side length (any size >= 4; the DCGAN networks take 28, 32 and 64).
         batch_size: images per training batch.
         num_samples: size of the training set: how many stacks are drawn (once, from ``seed``) out of the
             ``N**3`` possible ones. The default 100,000 gives each of the 1,000 triples about 100 examples.
