@@ -23,7 +23,6 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
 from lightning_gans import checkpoints
-from lightning_gans.engine.batches import check_data_matches
 from lightning_gans.callbacks.last_checkpoint import KeepLastCheckpoint
 from lightning_gans.cli_support import (
     CLIError,
@@ -33,6 +32,7 @@ from lightning_gans.cli_support import (
     report_rank_error,
     resume_problem,
 )
+from lightning_gans.engine.batches import check_data_matches
 from lightning_gans.gan import GAN
 from lightning_gans.recipes import CONFIG_DIR, describe_config, list_configs, load_recipe, resolve_config
 from lightning_gans.run_summary import run_summary

@@ -233,11 +233,11 @@ def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: ar
             raise ValueError(
                 f"{type(datamodule).__name__} gives no mode_centers / std: nothing to evaluate 2-D samples with"
             )
+        from lightning_gans.evaluation.coverage import coverage
         from lightning_gans.metrics import MixtureModeCoverage
 
         metric = MixtureModeCoverage(torch.as_tensor(centers), float(std))
-        result = metric(sample_from(module, args.num_samples, seed=args.seed))
-        values.update({key: float(value) for key, value in result.items()})
+        values.update(coverage(metric, module, args.num_samples, seed=args.seed))
         extra.update(mode_metric="MixtureModeCoverage (VEEGAN / PacGAN protocol)", num_fake=args.num_samples)
         return {"values": values, **extra}
     kid_subset_size = _kid_subset_size(args)
@@ -258,12 +258,11 @@ def _evaluate(module: LightningModule, datamodule: LightningDataModule, args: ar
     extra.update(result.pop("provenance"))
     values.update({k: float(v) for k, v in result.items() if isinstance(v, float) and math.isfinite(v)})
     if probe.shape[1] == 3 and args.classifier is not None:  # stacked MNIST: the 1,000 digit triples are the modes
+        from lightning_gans.evaluation.coverage import coverage
         from lightning_gans.metrics import StackedMNISTModes, load_mnist_classifier
 
         metric = StackedMNISTModes(load_mnist_classifier(args.classifier))
-        for chunk in sample_from(module, args.num_samples, seed=args.seed).split(args.batch_size):
-            metric.update(chunk)
-        values.update({key: float(value) for key, value in metric.compute().items()})
+        values.update(coverage(metric, module, args.num_samples, seed=args.seed, chunk=args.batch_size))
         extra.update(mode_metric="StackedMNISTModes (VEEGAN / PacGAN protocol)", mode_classifier=str(args.classifier))
     return {"values": values, **extra}
 

@@ -1,4 +1,6 @@
-"""One coverage evaluation: modes / high-quality share / reverse KL on the 2-D mixtures, modes / KL on stacked MNIST.
+"""The benchmarks' coverage: modes / high-quality share / reverse KL on the named 2-D mixtures, modes / KL on stacked
+MNIST, through the library's one mode-coverage evaluation (:mod:`lightning_gans.evaluation.coverage`, as
+``lightning-gans evaluate`` and ``ModeCoverageCallback`` use it).
 
 Both follow the VEEGAN / PacGAN protocol (2,500 samples on a mixture, 26,000 on stacked MNIST in the papers), with
 samples drawn by :func:`lightning_gans.sampling.sample_from` from a seed, so the same model and seed give the same
@@ -9,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from lightning import Callback, LightningModule, Trainer
 from torch import Tensor, nn
 
 from lightning_gans.data.toy import MIXTURE_STD, mixture_centers
-from lightning_gans.metrics.mode_coverage import MixtureModeCoverage
+from lightning_gans.evaluation.coverage import coverage
+from lightning_gans.evaluation.coverage import mixture_coverage as scored_mixture
 from lightning_gans.metrics.stacked_mnist import StackedMNISTModes
 from lightning_gans.sampling import sample_from
 
@@ -27,14 +29,7 @@ def mixture_coverage(samples: Tensor, dataset: str) -> dict[str, float]:
     >>> mixture_coverage(mixture_centers("ring"), "ring")
     {'modes': 8, 'high_quality': 1.0, 'reverse_kl': 0.0}
     """
-    metric = MixtureModeCoverage(mixture_centers(dataset), MIXTURE_STD[dataset])
-    metric.update(samples.detach().float().cpu())
-    result = metric.compute()
-    return {
-        "modes": int(result["modes"]),
-        "high_quality": float(result["high_quality"]),
-        "reverse_kl": float(result["reverse_kl"]),
-    }
+    return scored_mixture(samples, mixture_centers(dataset), MIXTURE_STD[dataset])
 
 
 def evaluate_mixture(model: nn.Module, dataset: str, num_samples: int, seed: int) -> tuple[dict[str, float], Tensor]:
@@ -48,14 +43,9 @@ def evaluate_stacked_mnist(
 ) -> tuple[dict[str, float], Tensor]:
     """``modes`` (of 1,000) and ``kl`` to uniform over ``num_samples`` samples drawn in chunks; returns the metrics
     and the first 64 images."""
-    metric = StackedMNISTModes(classifier)
-    first = None
-    for index, start in enumerate(range(0, num_samples, chunk)):
-        images = sample_from(model, min(chunk, num_samples - start), seed=seed * 1000 + index)
-        metric.update(images)
-        first = images[:64] if first is None else first
-    result = metric.compute()
-    return {"modes": int(result["modes"]), "kl": float(result["kl"])}, first if first is not None else torch.empty(0)
+    result = coverage(StackedMNISTModes(classifier), model, num_samples, seed=seed, chunk=chunk)
+    first = sample_from(model, min(64, num_samples, chunk), seed=seed * 1000)  # the first chunk's first images
+    return {"modes": int(result["modes"]), "kl": float(result["kl"])}, first
 
 
 class CoverageCurve(Callback):

@@ -11,14 +11,15 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import Tensor, nn
 from torchmetrics import Metric
 
+from lightning_gans.evaluation.coverage import MIXTURE_SAMPLES, STACKED_MNIST_SAMPLES, coverage
 from lightning_gans.metrics.classifier import load_mnist_classifier
 from lightning_gans.metrics.mode_coverage import MixtureModeCoverage
 from lightning_gans.metrics.stacked_mnist import StackedMNISTModes
-from lightning_gans.sampling import check_can_sample, rank_share, sample_from
+from lightning_gans.sampling import check_can_sample, sample_from
 
 __all__ = ["ModeCoverageCallback"]
 
-_DEFAULT_SAMPLES = {"mixture": 2500, "stacked_mnist": 26000}  # the VEEGAN / PacGAN sample counts
+_DEFAULT_SAMPLES = {"mixture": MIXTURE_SAMPLES, "stacked_mnist": STACKED_MNIST_SAMPLES}
 
 
 class ModeCoverageCallback(Callback):
@@ -140,12 +141,7 @@ class ModeCoverageCallback(Callback):
         """Draw this process's share of ``num_samples`` and return the metric over all processes as floats."""
         if self.metric is None:
             raise RuntimeError("ModeCoverageCallback.evaluate() called before setup()")
-        metric = self.metric.to(pl_module.device)
-        metric.reset()
-        share = rank_share(self.num_samples, rank, world_size)
-        if share > 0:
-            metric.update(sample_from(pl_module, share, seed=self.seed + rank))
-        return {key: float(value) for key, value in metric.compute().items()}
+        return coverage(self.metric.to(pl_module.device), pl_module, self.num_samples, self.seed, rank, world_size)
 
     def state_dict(self) -> dict[str, Any]:
         """The evaluation history, so that a resumed run keeps the earlier points."""
