@@ -39,6 +39,7 @@ from torch import Tensor, nn
 
 from lightning_gans import checkpoints
 from lightning_gans.augment import DiffAugment
+from lightning_gans.checks import check_bool, check_choice, check_int, check_number
 from lightning_gans.engine.batches import (
     check_batches_seen,
     check_data_matches,
@@ -48,17 +49,16 @@ from lightning_gans.engine.batches import (
     check_pack,
     split_batch,
 )
-from lightning_gans.checks import check_bool, check_choice, check_int, check_number
 from lightning_gans.engine.ema import GeneratorEMA
-from lightning_gans.sampling import GeneratorSampling
 from lightning_gans.engine.guard import DivergenceGuard, GuardedUpdates
+from lightning_gans.engine.rng import global_rng_state, restore_global_rng, step_seed
 from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.option_group import merged
 from lightning_gans.options import Optimization, Regularization, options_as_dict
 from lightning_gans.regularizers import discriminator_regularizers
 from lightning_gans.resume import check_resume_settings
-from lightning_gans.engine.rng import global_rng_state, restore_global_rng, step_seed
+from lightning_gans.sampling import GeneratorSampling
 from lightning_gans.strategies import check_strategy, prepare_strategy
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")

@@ -9,8 +9,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans import GAN, Optimization
-from lightning_gans.nets import MLPDiscriminator, MLPGenerator
 from lightning_gans.engine.rng import step_seed
+from lightning_gans.nets import MLPDiscriminator, MLPGenerator
 
 REAL = torch.randn(16, 2, generator=torch.Generator().manual_seed(3))
 
