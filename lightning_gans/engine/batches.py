@@ -12,6 +12,8 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
+from lightning_gans.data.batches import unpack_batch
+
 #: The shared vocabulary that a model and its data module both may set, and must then agree on.
 SHARED_SETTINGS = ("image_size", "channels", "data_dim", "num_classes")
 
@@ -22,12 +24,7 @@ def split_batch(batch: Any, num_classes: int | None, model_name: str) -> tuple[T
     >>> split_batch(torch.zeros(4, 2), None, "GAN")[0].shape
     torch.Size([4, 2])
     """
-    if isinstance(batch, (tuple, list)):
-        real, labels = batch[0], batch[1] if len(batch) > 1 else None
-    else:
-        real, labels = batch, None
-    if not isinstance(real, Tensor):
-        raise TypeError(f"batches must be a tensor or a (samples, labels) pair, got {type(real).__name__}")
+    real, labels = unpack_batch(batch)
     if num_classes is None:
         return real, None  # unconditional models ignore the dataset's labels
     if labels is None:

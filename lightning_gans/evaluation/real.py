@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 
+from lightning_gans.data.batches import class_labels, unpack_batch
 from lightning_gans.evaluation.features import FeatureExtractor, extract_features
 
 __all__ = ["images_of", "labels_of", "real_batches", "summarize_real", "RealFeatureCache"]
@@ -24,40 +25,21 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 
 def images_of(batch: object) -> Tensor:
-    """The image tensor of a dataset item or batch: a tensor, the first element of a tuple/list, or
-    ``batch["image"]`` / ``batch["images"]``.
+    """The image tensor of a dataset item or batch (:func:`~lightning_gans.data.batches.unpack_batch`).
 
     >>> images_of((torch.zeros(2, 1, 4, 4), torch.tensor([0, 1]))).shape
     torch.Size([2, 1, 4, 4])
     """
-    if isinstance(batch, Tensor):
-        return batch
-    if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], Tensor):
-        return batch[0]
-    if isinstance(batch, dict):
-        for key in ("image", "images"):
-            if isinstance(batch.get(key), Tensor):
-                return batch[key]
-    raise TypeError(
-        "cannot find images in a data item/batch: expected a tensor, a (images, ...) tuple or a dict with key "
-        f"'image'/'images', got {type(batch).__name__}"
-    )
+    return unpack_batch(batch)[0]
 
 
 def labels_of(batch: object) -> Tensor | None:
-    """The integer class labels of a batch, when it has them: the second element of a tuple/list, or
-    ``batch["label"]`` / ``batch["labels"]``; else ``None``.
+    """The integer class labels of a batch, when it has them; else ``None``.
 
     >>> labels_of((torch.zeros(2, 1, 4, 4), torch.tensor([0, 1])))
     tensor([0, 1])
     """
-    candidate = None
-    if isinstance(batch, (tuple, list)) and len(batch) > 1:
-        candidate = batch[1]
-    elif isinstance(batch, dict):
-        candidate = batch.get("label", batch.get("labels"))
-    is_int = isinstance(candidate, Tensor) and not candidate.is_floating_point() and candidate.dim() == 1
-    return candidate if is_int else None
+    return class_labels(unpack_batch(batch)[1])
 
 
 class _Folder(Dataset):

@@ -24,6 +24,7 @@ from lightning_gans.callbacks.health.signals import (
     separation_auc,
 )
 from lightning_gans.checks import check_int
+from lightning_gans.data.batches import class_labels, unpack_batch
 from lightning_gans.evaluation.features import get_feature_extractor
 from lightning_gans.metrics.conditional import within_class_std
 from lightning_gans.metrics.precision_recall import NEIGHBORHOOD, knn_precision_recall
@@ -246,13 +247,11 @@ def _within_class_ratios(fake_std: Tensor, real_std: Tensor) -> dict[str, Tensor
 
 def _split_batch(batch: object) -> tuple[Tensor | None, Tensor | None]:
     """``batch`` -> (samples, integer labels or None); (None, None) when the layout is not understood."""
-    if isinstance(batch, Tensor):
-        return batch, None
-    if isinstance(batch, (list, tuple)) and batch and isinstance(batch[0], Tensor):
-        second = batch[1] if len(batch) > 1 else None
-        labels = second if isinstance(second, Tensor) and not second.is_floating_point() and second.ndim == 1 else None
-        return batch[0], labels
-    return None, None
+    try:
+        samples, labels = unpack_batch(batch)
+    except TypeError:
+        return None, None
+    return samples, class_labels(labels)
 
 
 @contextmanager
