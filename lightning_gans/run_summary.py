@@ -9,7 +9,6 @@ from lightning import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from lightning_gans.callbacks.digits_quality import DigitsQualityCallback
 from lightning_gans.callbacks.samples import SampleGridCallback
 
 __all__ = ["run_summary"]
@@ -31,7 +30,8 @@ def _duration(seconds: float) -> str:
 
 def run_summary(trainer: Trainer, seconds: float | None = None, resume_hint: str | None = None) -> str:
     """A few lines on a finished fit: length, the last sample picture, the metrics file, the last checkpoint, and
-    the lines of quality callbacks (:class:`~lightning_gans.callbacks.digits_quality.DigitsQualityCallback`).
+    the line of every callback that reports a quality number (a ``result`` dict and a one-line ``summary()``, as
+    :class:`~lightning_gans.callbacks.digits_quality.DigitsQualityCallback` has).
 
     ``seconds`` is the wall time to report; ``resume_hint`` a line on how to continue the run.
 
@@ -60,10 +60,11 @@ def run_summary(trainer: Trainer, seconds: float | None = None, resume_hint: str
         if isinstance(callback, ModelCheckpoint) and (callback.last_model_path or callback.best_model_path):
             rows.append(("checkpoint", _shown(callback.last_model_path or callback.best_model_path)))
     for callback in trainer.callbacks:
-        if isinstance(callback, DigitsQualityCallback) and callback.result is not None:
+        result = getattr(callback, "result", None)
+        if isinstance(result, dict) and callable(getattr(callback, "summary", None)):
             rows.append(("quality", callback.summary()))
-            if "file" in callback.result:
-                rows.append(("", f"(details in {_shown(callback.result['file'])})"))
+            if "file" in result:
+                rows.append(("", f"(details in {_shown(result['file'])})"))
     if resume_hint:
         rows.append(("resume", resume_hint))
     width = max((len(name) for name, _ in rows), default=0)

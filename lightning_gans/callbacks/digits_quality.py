@@ -22,8 +22,8 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from lightning_gans.checks import check_int
 from lightning_gans.convert import to_uint8
-from lightning_gans.evaluation.features import ClassifierFeatures
-from lightning_gans.evaluation.offline import evaluate_generator
+from lightning_gans.evaluation.features import ClassifierFeatures, extract_features
+from lightning_gans.evaluation.metrics import FeatureMetrics
 from lightning_gans.metrics.classifier import load_mnist_classifier, train_mnist_classifier
 from lightning_gans.sampling import sample_from
 
@@ -31,6 +31,7 @@ __all__ = ["DigitsQualityCallback", "digits_classifier"]
 
 _METRIC_NAME = "Fréchet distance in digit-classifier features"
 _CLASSIFIER_SIZE = 28  # MNISTClassifier reads 28x28 digits
+DIGITS_COUNT = 1797  # scikit-learn's digits: two disjoint halves of 898
 
 
 def _write_idx(path: Path, array: torch.Tensor) -> None:
@@ -119,25 +120,27 @@ class DigitsQualityCallback(Callback):
         """Generated-vs-real and real-vs-real distances for ``pl_module``'s current sampling network."""
         from lightning_gans.data.digits import load_digits_tensors
 
-        probe = sample_from(pl_module, 1, seed=self.seed)
-        if probe.dim() != 4 or probe.shape[1] != 1:
+        half = DIGITS_COUNT // 2  # the size of each real half: the generated set matches it
+        fake = sample_from(pl_module, half, seed=self.seed).float().cpu()
+        if fake.dim() != 4 or fake.shape[1] != 1:
             raise ValueError(
                 f"DigitsQualityCallback needs a generator of grey digits (N, 1, H, W), got samples of shape "
-                f"{tuple(probe.shape)}"
+                f"{tuple(fake.shape)}"
             )
-        real, _ = load_digits_tensors(int(probe.shape[-1]))
+        real, _ = load_digits_tensors(int(fake.shape[-1]))
         order = torch.randperm(len(real), generator=torch.Generator().manual_seed(self.seed))
-        half = len(real) // 2
         real_a, real_b = real[order[:half]], real[order[half : 2 * half]]
-        fake = sample_from(pl_module, half, seed=self.seed).float().cpu()
         classifier = load_mnist_classifier(classifier_path)
         extractor = ClassifierFeatures(
             classifier, name="digits_classifier", num_features=classifier.feature_dim, num_classes=10
         )
+        metric = FeatureMetrics(("fid",))
+        metric.update(extract_features(extractor, real_a)[0], real=True)  # once: real features survive reset()
 
         def distance(images: torch.Tensor) -> float:
-            scores = evaluate_generator(images, real_a, num_samples=half, metrics=("fid",), feature_extractor=extractor)
-            return float(scores["fid"])  # torch-fidelity's Fréchet distance, here in the classifier's features
+            metric.reset()
+            metric.update(extract_features(extractor, images)[0], real=False)
+            return float(metric.compute()["fid"])  # torch-fidelity's Fréchet distance, in the classifier's features
 
         return {
             "metric": _METRIC_NAME,
