@@ -37,9 +37,9 @@ from lightning import LightningModule
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
-from lightning_gans import checkpoints
 from lightning_gans.augment import DiffAugment
 from lightning_gans.checks import check_bool, check_choice, check_int, check_number
+from lightning_gans.engine import checkpoints
 from lightning_gans.engine.batches import (
     check_batches_seen,
     check_data_matches,
@@ -51,15 +51,15 @@ from lightning_gans.engine.batches import (
 )
 from lightning_gans.engine.ema import GeneratorEMA
 from lightning_gans.engine.guard import DivergenceGuard, GuardedUpdates
+from lightning_gans.engine.resume import check_resume_settings
 from lightning_gans.engine.rng import global_rng_state, restore_global_rng, step_seed
+from lightning_gans.engine.strategies import check_strategy, prepare_strategy
 from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
 from lightning_gans.option_group import merged
 from lightning_gans.options import Optimization, Regularization, options_as_dict
 from lightning_gans.regularizers import discriminator_regularizers
-from lightning_gans.resume import check_resume_settings
 from lightning_gans.sampling import GeneratorSampling
-from lightning_gans.strategies import check_strategy, prepare_strategy
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
@@ -411,7 +411,7 @@ class GAN(GeneratorSampling, GuardedUpdates, LightningModule):
         **kwargs: Any,  # LightningModule's signature: hyperparameters that override the saved ones
     ) -> GAN:
         """``LightningModule.load_from_checkpoint``, with clear errors for a broken file or a checkpoint of another
-        variant (see :mod:`lightning_gans.checkpoints`)."""
+        variant (see :mod:`lightning_gans.engine.checkpoints`)."""
         try:
             return super().load_from_checkpoint(
                 checkpoint_path, map_location, hparams_file, strict, weights_only=weights_only, **kwargs

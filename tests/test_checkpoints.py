@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans import DCGAN, LSGAN, WGANGP, NetworkOptions
-from lightning_gans.checkpoints import CheckpointClassError, CheckpointReadError
+from lightning_gans.engine.checkpoints import CheckpointClassError, CheckpointReadError
 
 SHAPE = dict(image_size=28, channels=1, latent_dim=4)
 TINY = {

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans import NetworkOptions, VanillaGAN
 from lightning_gans.callbacks.last_checkpoint import KeepLastCheckpoint
-from lightning_gans.checkpoints import CheckedCheckpointIO, checkpoint_file_problem
+from lightning_gans.engine.checkpoints import CheckedCheckpointIO, checkpoint_file_problem
 
 
 def _fit(tmp_path, callbacks, batches=4, epochs=2):

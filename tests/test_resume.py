@@ -8,7 +8,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
 from lightning_gans import NetworkOptions, Optimization, Regularization, VanillaGAN
-from lightning_gans.resume import ResumeSettingsError
+from lightning_gans.engine.resume import ResumeSettingsError
 
 DATA = torch.randn(96, 2)
 

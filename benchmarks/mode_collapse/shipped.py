@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import yaml
 
 from lightning_gans.cli import GANCLI
-from lightning_gans.recipes import list_configs
+from lightning_gans.cli.recipes import list_configs
 
 SHIPPED = "shipped"  # the protocol name of the shipped-recipe runs
 FAST_CONFIGS = ("grid_fast", "ring_fast")

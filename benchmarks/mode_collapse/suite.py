@@ -36,7 +36,7 @@ from benchmarks.mode_collapse.recipes import DATASETS, DATASETS_2D, RECIPES, SET
 from benchmarks.mode_collapse.report import all_finite, markdown_report, run_label, summarize
 from benchmarks.mode_collapse.run import SHARED, RunSpec, run_one
 from benchmarks.mode_collapse.shipped import SHIPPED, config_budget
-from lightning_gans.recipes import list_configs
+from lightning_gans.cli.recipes import list_configs
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
 QUICK_OUT = DEFAULT_OUT / "quick"  # git-ignored

@@ -280,9 +280,9 @@ REMEDIES = (
         (OFF_DATA,),
         lambda s, images: True,
         "more generator steps: with a decaying learning rate the samples sharpen late (the recipe wgangp_grid, one "
-        "of lightning_gans.recipes.list_configs(): precision 0.29 at half its run, 0.75 at the end)",
+        "of lightning_gans.cli.recipes.list_configs(): precision 0.29 at half its run, 0.75 at the end)",
         "more generator steps: with a decaying learning rate the samples sharpen late (the recipe wgangp_grid, one "
-        "of lightning_gans.recipes.list_configs(): precision 0.29 at half its run, 0.75 at the end)",
+        "of lightning_gans.cli.recipes.list_configs(): precision 0.29 at half its run, 0.75 at the end)",
         "now",
     ),
 )

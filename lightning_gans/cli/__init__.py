@@ -22,9 +22,10 @@ from lightning.pytorch import LightningDataModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
-from lightning_gans import checkpoints
 from lightning_gans.callbacks.last_checkpoint import KeepLastCheckpoint
-from lightning_gans.cli_support import (
+from lightning_gans.cli.recipes import CONFIG_DIR, describe_config, list_configs, load_recipe, resolve_config
+from lightning_gans.cli.summary import run_summary
+from lightning_gans.cli.support import (
     CLIError,
     condense_parse_error,
     explain_instantiation_error,
@@ -32,10 +33,9 @@ from lightning_gans.cli_support import (
     report_rank_error,
     resume_problem,
 )
+from lightning_gans.engine import checkpoints
 from lightning_gans.engine.batches import check_data_matches
 from lightning_gans.gan import GAN
-from lightning_gans.recipes import CONFIG_DIR, describe_config, list_configs, load_recipe, resolve_config
-from lightning_gans.run_summary import run_summary
 
 __all__ = [
     "CONFIG_DIR",
@@ -75,7 +75,7 @@ def resolve_threads(value: object, environ: Mapping[str, str] = os.environ) -> i
     >>> resolve_threads(0, {})
     Traceback (most recent call last):
     ...
-    lightning_gans.cli_support.CLIError: --threads must be an int >= 1, got 0
+    lightning_gans.cli.support.CLIError: --threads must be an int >= 1, got 0
     """
     source = "--threads"
     if value is None and environ.get("OMP_NUM_THREADS", "").strip():
@@ -335,8 +335,8 @@ def main(args: Sequence[str] | None = None) -> int:
     if not args:
         print(overview())
         return 0
-    if args[0] in ("evaluate", "sample"):  # checkpoint -> numbers / pictures (lightning_gans.cli_eval)
-        from lightning_gans.cli_eval import evaluate_main, sample_main
+    if args[0] in ("evaluate", "sample"):  # checkpoint -> numbers / pictures (lightning_gans.cli.evaluate)
+        from lightning_gans.cli.evaluate import evaluate_main, sample_main
 
         return (evaluate_main if args[0] == "evaluate" else sample_main)(args[1:])
     if args[0] == "configs":

@@ -32,11 +32,11 @@ from pathlib import Path
 import torch
 from lightning import LightningDataModule, LightningModule
 
-from lightning_gans.checkpoints import checkpoint_file_problem
 from lightning_gans.checks import check_int
+from lightning_gans.cli.recipes import load_recipe, resolve_config
+from lightning_gans.engine.checkpoints import checkpoint_file_problem
 from lightning_gans.evaluation.inception import file_sha256
 from lightning_gans.evaluation.metrics import METRICS
-from lightning_gans.recipes import load_recipe, resolve_config
 
 __all__ = ["evaluate_main", "sample_main", "load_run"]
 

@@ -190,11 +190,11 @@ def log_root_of(fit_config: Any) -> Path | None:
 def resume_problem(ckpt_path: str | os.PathLike, model: Any, model_config: Any = None) -> str | None:
     """Why ``model`` (built from the recipe and the command line) cannot resume ``ckpt_path``, in one line, or
     ``None``: another model class, or settings that differ from the checkpoint's and cannot change mid-run (see
-    :mod:`lightning_gans.resume`), including a ``noise_seed`` that ``model_config`` sets explicitly.
+    :mod:`lightning_gans.engine.resume`), including a ``noise_seed`` that ``model_config`` sets explicitly.
 
     >>> import tempfile, torch
     >>> from lightning_gans import VanillaGAN, WGANGP
-    >>> from lightning_gans.checkpoints import class_record
+    >>> from lightning_gans.engine.checkpoints import class_record
     >>> saved = VanillaGAN(data_dim=2)
     >>> path = Path(tempfile.mkdtemp()) / "run.ckpt"
     >>> torch.save({"hyper_parameters": dict(saved.hparams), "lightning_gans": class_record(saved)}, path)
@@ -207,8 +207,8 @@ def resume_problem(ckpt_path: str | os.PathLike, model: Any, model_config: Any =
     """
     import torch
 
-    from lightning_gans.checkpoints import class_record
-    from lightning_gans.resume import refusal_message, resume_changes
+    from lightning_gans.engine.checkpoints import class_record
+    from lightning_gans.engine.resume import refusal_message, resume_changes
 
     try:  # memory-mapped: only the few small records below are read
         checkpoint = torch.load(ckpt_path, map_location="cpu", weights_only=True, mmap=True)

@@ -10,7 +10,7 @@ import yaml
 __all__ = ["CONFIG_DIR", "describe_config", "list_configs", "load_recipe", "resolve_config"]
 
 #: Where the shipped recipes live (package data, so they are installed with the package).
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"  # lightning_gans/configs
 
 
 def list_configs() -> dict[str, Path]:
