@@ -34,7 +34,6 @@ from typing import Any, NamedTuple
 
 import torch
 from lightning import LightningModule
-from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 
 from lightning_gans.augment import DiffAugment
@@ -49,10 +48,10 @@ from lightning_gans.engine.batches import (
     check_pack,
     split_batch,
 )
+from lightning_gans.engine.checkpointed import CheckpointedRun
 from lightning_gans.engine.ema import GeneratorEMA
 from lightning_gans.engine.guard import DivergenceGuard, GuardedUpdates
-from lightning_gans.engine.resume import check_resume_settings
-from lightning_gans.engine.rng import global_rng_state, restore_global_rng, step_seed
+from lightning_gans.engine.rng import step_seed
 from lightning_gans.engine.strategies import check_strategy, prepare_strategy
 from lightning_gans.losses import LOSSES, AdversarialLoss, get_loss
 from lightning_gans.noise import add_instance_noise, instance_noise_std
@@ -64,7 +63,7 @@ from lightning_gans.sampling import GeneratorSampling
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
-class GAN(GeneratorSampling, GuardedUpdates, LightningModule):
+class GAN(GeneratorSampling, GuardedUpdates, CheckpointedRun, LightningModule):
     """Trains ``generator`` against ``discriminator``; the variants in
     :mod:`lightning_gans.variants` build the networks and set each paper's options.
 
@@ -135,6 +134,7 @@ class GAN(GeneratorSampling, GuardedUpdates, LightningModule):
         self.compile, self.channels_last = check_bool("compile", compile), check_bool("channels_last", channels_last)
         if noise_seed is not None:
             check_int("noise_seed", noise_seed, minimum=0)
+        self.noise_seed_given = noise_seed is not None  # an explicit seed that differs on resume is refused
         if noise_seed is None:
             # Drawn from the global RNG, so `seed_everything` makes it reproducible; saved, so a resume reuses it.
             noise_seed = int(torch.randint(0, 2**31 - 1, ()).item())
@@ -399,65 +399,11 @@ class GAN(GeneratorSampling, GuardedUpdates, LightningModule):
     def on_fit_end(self) -> None:
         check_batches_seen(self.trainer)  # an empty training set ends the fit without a single step: say so
 
-    # -------------------------------------------------------------------------------------------- checkpoint
-    @classmethod
-    def load_from_checkpoint(
-        cls,
-        checkpoint_path: Any,
-        map_location: Any = None,
-        hparams_file: Any = None,
-        strict: bool | None = None,
-        weights_only: bool | None = None,
-        **kwargs: Any,  # LightningModule's signature: hyperparameters that override the saved ones
-    ) -> GAN:
-        """``LightningModule.load_from_checkpoint``, with clear errors for a broken file or a checkpoint of another
-        variant (see :mod:`lightning_gans.engine.checkpoints`)."""
-        try:
-            return super().load_from_checkpoint(
-                checkpoint_path, map_location, hparams_file, strict, weights_only=weights_only, **kwargs
-            )
-        except Exception as err:
-            clearer = checkpoints.explain_load_failure(cls, checkpoint_path, err)
-            if clearer is None:
-                raise
-            raise clearer from err
-
     def setup(self, stage: str) -> None:
         checkpoints.check_reads_of(self.trainer.strategy)  # fit(ckpt_path=<broken file>) names the file
         if stage == "fit" and self.trainer.datamodule is not None:  # before Lightning merges (and refuses) hparams
             check_data_matches(self.hparams, self.trainer.datamodule.hparams)
         prepare_strategy(self.trainer)  # Trainer(devices=N): DDP set up for a GAN before it wraps the module
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if self._trainer is not None and self.trainer.training:
-            self.check_divergence()  # never write diverged weights: raises before the file exists
-        checkpoint["lightning_gans"] = {
-            **checkpoints.class_record(self),  # loading as another variant is refused (check_checkpoint_class)
-            "generator_steps": self.generator_steps,
-            "discriminator_steps": self.discriminator_steps,
-            "images_seen": self.images_seen,
-            "skipped_steps": self.guard.skipped_steps,
-            "global_rng": global_rng_state(),
-        }
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoints.check_checkpoint_class(type(self), checkpoint)
-        if self._trainer is not None and self.trainer.state.fn == "fit":
-            # Resuming with other settings: new rates and betas go into the optimizer state about to be restored
-            # (else the checkpoint's would win, unseen); a setting that defines the run raises, naming each one.
-            applied = check_resume_settings(checkpoint, self.hparams)
-            if applied:
-                rank_zero_info(applied)
-        state = checkpoint.get("lightning_gans", {})
-        self.generator_steps = state.get("generator_steps", 0)
-        self.discriminator_steps = state.get("discriminator_steps", 0)
-        self.images_seen = state.get("images_seen", 0)
-        self.guard.skipped_steps = state.get("skipped_steps", 0)
-        if "noise_seed" in checkpoint.get("hyper_parameters", {}):  # the run's noise, not this process's draw
-            self.hparams.noise_seed = checkpoint["hyper_parameters"]["noise_seed"]
-        if self._trainer is not None and "global_rng" in state:
-            # Resuming a fit: data order continues as in the uninterrupted run. Plain loading leaves the RNG alone.
-            restore_global_rng(state["global_rng"])
 
 
 class ReusedFakes(NamedTuple):

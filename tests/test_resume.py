@@ -150,3 +150,14 @@ def test_resume_with_a_setting_that_defines_the_run_is_refused_naming_it(tmp_pat
         trainer.fit(VanillaGAN(**settings), loader(), ckpt_path=path)
     message = str(refused.value)
     assert "\n" not in message and named in message and "start a new run" in message
+
+
+def test_resume_with_an_explicit_other_noise_seed_is_refused_and_without_one_continues_the_runs(tmp_path):
+    path = _first_run(tmp_path)  # noise_seed=0
+    trainer = make_trainer(tmp_path / "b", epochs=2)
+    other = VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16), noise_seed=5)
+    with pytest.raises(ResumeSettingsError, match=r"noise_seed=5 differs from the checkpoint's noise_seed=0"):
+        trainer.fit(other, loader(), ckpt_path=path)
+    unset = VanillaGAN(data_dim=2, networks=NetworkOptions(hidden_dim=16))  # a drawn seed: the checkpoint's wins
+    make_trainer(tmp_path / "c", epochs=2).fit(unset, loader(), ckpt_path=path)
+    assert unset.hparams.noise_seed == 0
