@@ -1,4 +1,6 @@
-"""No import cycle inside lightning_gans: the module import graph is acyclic."""
+"""The import rules of docs/architecture.md: the floors of lightning_gans (a module imports only from lower floors or
+its own package), the engine's internals and the command line kept to themselves, callbacks / evaluation / metrics
+free of the engine, benchmarks on the public API, and no import cycle."""
 
 import ast
 import importlib
@@ -89,3 +91,86 @@ def test_lightning_gans_has_no_import_cycle():
 def test_every_module_imports():
     for module in _modules():
         importlib.import_module(module)
+
+
+#: The floors of docs/architecture.md, bottom first: a top-level module or package imports only from lower floors
+#: (and from inside itself). lightning_gans/__init__.py, the public API, gathers names from any floor.
+FLOORS = (
+    ("checks", "convert", "option_group"),
+    ("data", "nets", "losses", "regularizers", "augment", "noise"),
+    ("metrics", "options", "sampling"),
+    ("engine",),
+    ("gan",),
+    ("variants",),
+    ("evaluation",),
+    ("callbacks",),
+    ("cli",),
+)
+FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
+#: Parts that work with any LightningModule: they never import the engine or the variants ...
+ANY_MODULE = ("metrics", "evaluation", "callbacks")
+#: ... except the health monitor's one question "is this module ours?", asked inside a function.
+MAY_ASK_IF_OURS = {"lightning_gans.callbacks.health.watched"}
+
+
+def _part(module: str) -> str:
+    """``lightning_gans.engine.guard`` -> ``engine``; ``lightning_gans`` -> ``""``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_every_top_level_module_is_on_a_floor():
+    parts = {_part(m) for m in _modules()} - {""}
+    assert parts == set(FLOOR), f"place these in FLOORS (and docs/architecture.md): {sorted(parts ^ set(FLOOR))}"
+
+
+def test_modules_import_only_from_lower_floors():
+    wrong = [
+        f"{module} -> {target}"
+        for module in _modules()
+        if _part(module)
+        for target in _imports(module)
+        if _part(target) not in ("", _part(module)) and FLOOR[_part(target)] >= FLOOR[_part(module)]
+    ]
+    assert not wrong, wrong
+
+
+def test_the_parts_for_any_module_do_not_import_the_engine():
+    wrong = [
+        f"{module} -> {target}"
+        for module in _modules()
+        if _part(module) in ANY_MODULE and module not in MAY_ASK_IF_OURS
+        for target in _imports(module)
+        if _part(target) in ("gan", "variants", "engine")
+    ]
+    assert not wrong, wrong
+
+
+def _benchmark_imports() -> dict[str, set[str]]:
+    root = PACKAGE.parent / "benchmarks"
+    found = {}
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+        found[str(path.relative_to(root.parent))] = {n for n in names if n.startswith("lightning_gans")}
+    return found
+
+
+def test_benchmarks_use_the_public_library_not_its_internals():
+    found = _benchmark_imports()
+    assert len(found) > 20 and any(found.values())  # the walk is real
+    wrong = {path: sorted(n for n in names if n.startswith("lightning_gans.engine")) for path, names in found.items()}
+    assert not any(wrong.values()), {path: names for path, names in wrong.items() if names}
+
+
+def test_the_library_never_imports_benchmarks_or_tests():
+    for module in _modules():
+        tree = ast.parse(_path(module).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                assert not node.module.startswith(("benchmarks", "tests")), module
