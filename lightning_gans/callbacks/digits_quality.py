@@ -134,7 +134,7 @@ class DigitsQualityCallback(Callback):
         extractor = ClassifierFeatures(
             classifier, name="digits_classifier", num_features=classifier.feature_dim, num_classes=10
         )
-        metric = FeatureMetrics(("fid",))
+        metric = FeatureMetrics(("fid",), sync_on_compute=False)  # rank zero alone: no collective to join
         metric.update(extract_features(extractor, real_a)[0], real=True)  # once: real features survive reset()
 
         def distance(images: torch.Tensor) -> float:
