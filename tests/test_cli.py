@@ -294,3 +294,17 @@ def test_every_run_keeps_a_fresh_last_checkpoint_unless_checkpointing_is_off(rec
     off.write_text("trainer:\n  enable_checkpointing: false\n  callbacks: []\n  logger: false\n")
     cli = GANCLI(args=["--config", recipe, "--config", str(off)], run=False)
     assert not any(isinstance(c, KeepLastCheckpoint) for c in cli.trainer.callbacks)
+
+
+def test_a_run_without_a_recipe_gets_sample_pictures_and_the_health_monitor(tmp_path, monkeypatch) -> None:
+    from lightning_gans.callbacks import GANHealthMonitor, SampleGridCallback
+    from lightning_gans.cli import GANCLI
+
+    monkeypatch.chdir(tmp_path)
+    plain = ["--model=VanillaGAN", "--model.data_dim=2", "--data=lightning_gans.data.ToyDataModule"]
+    kinds = {type(c) for c in GANCLI(args=plain, run=False).trainer.callbacks}
+    assert {SampleGridCallback, GANHealthMonitor} <= kinds
+    off = {type(c) for c in GANCLI(args=[*plain, "--default_callbacks=false"], run=False).trainer.callbacks}
+    assert not {SampleGridCallback, GANHealthMonitor} & off
+    recipe = {type(c) for c in GANCLI(args=["--config=ring_fast"], run=False).trainer.callbacks}
+    assert GANHealthMonitor not in recipe  # a recipe's own callback list is what it trains with

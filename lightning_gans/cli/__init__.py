@@ -22,7 +22,9 @@ from lightning.pytorch import LightningDataModule, Trainer
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
+from lightning_gans.callbacks.health import GANHealthMonitor
 from lightning_gans.callbacks.last_checkpoint import KeepLastCheckpoint
+from lightning_gans.callbacks.samples import SampleGridCallback
 from lightning_gans.cli.recipes import CONFIG_DIR, describe_config, list_configs, load_recipe, resolve_config
 from lightning_gans.cli.summary import run_summary
 from lightning_gans.cli.support import (
@@ -214,6 +216,13 @@ class GANCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_argument("--threads", type=int | None, default=None, help=_THREADS_HELP)
+        parser.add_argument(
+            "--default_callbacks",
+            type=bool,
+            default=True,
+            help="a configuration without callbacks (a run started without a recipe) gets a SampleGridCallback (a grid "
+            "every epoch and at the end) and a GANHealthMonitor; false: none",
+        )
 
     def before_instantiate_classes(self) -> None:
         """Set torch's CPU threads (``--threads``) before anything runs; the saved config.yaml records the number."""
@@ -292,6 +301,10 @@ class GANCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: object) -> Trainer:
         trainer = super().instantiate_trainer(**kwargs)
+        section = self.config[self.subcommand] if self.subcommand else self.config
+        if section.get("default_callbacks", True) and not section["trainer"].get("callbacks"):
+            # Without a recipe a run still shows its samples and is watched for collapse and vanishing gradients.
+            trainer.callbacks[:0] = [SampleGridCallback(every_n_epochs=1), GANHealthMonitor()]
         if trainer.checkpoint_callback is not None and not any(
             isinstance(c, KeepLastCheckpoint) for c in trainer.callbacks
         ):
