@@ -50,12 +50,12 @@ def test_a_data_image_size_other_than_the_models_is_one_line(capsys, tmp_path):
         "fit",
         "--config",
         "dcgan_digits",
-        "--data.init_args.image_size=32",
+        "--data.init_args.image_size=28",
         f"--trainer.default_root_dir={tmp_path}",
     ]
     assert main([*args, f"--trainer.logger.init_args.save_dir={tmp_path}"]) == 2
     error = _error(capsys)
-    assert "disagree on image_size: the model has 28, the data 32" in error
+    assert "disagree on image_size: the model has 32, the data 28" in error
     assert "--model.init_args.image_size and --data.init_args.image_size" in error
 
 

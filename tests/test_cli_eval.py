@@ -200,7 +200,7 @@ def test_sample_writes_grids_enlarged_as_the_callbacks_do(digits_run, tmp_path) 
 
     png = tmp_path / "grid.png"
     assert main(["sample", str(digits_run), "--out", str(png), "--num-samples", "16"]) == 0
-    assert Image.open(png).size == (122 * 6, 122 * 6)  # 4 x 4 digits of 28 px, 2 px apart: 122 px, enlarged x6
+    assert Image.open(png).size == (138 * 5, 138 * 5)  # 4 x 4 digits of 32 px, 2 px apart: 138 px, enlarged x5
 
 
 def test_sample_of_a_mixture_draws_its_mode_centres(ring_run, tmp_path, monkeypatch) -> None:
